@@ -1,7 +1,139 @@
-"""realtime-actors: an actor-model (pykka) framework for the OpenAI Realtime API."""
+"""realtime-actors: an actor-model (pykka) framework for the OpenAI Realtime API.
+
+Start a session with :func:`run`; see the README for a tour.
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from .agent import Handoff, RealtimeAgent, RunContext, agent, handoff, handoff_tool_name
+from .auth import ApiKey, resolve_api_key
+from .errors import (
+    AudioFormatError,
+    AuthError,
+    ConfigError,
+    ProtocolError,
+    RealtimeError,
+)
+from .events import (
+    AgentEndEvent,
+    AgentStartEvent,
+    AudioEndEvent,
+    AudioEvent,
+    AudioInterruptedEvent,
+    ConnectionEvent,
+    ErrorEvent,
+    GuardrailTrippedEvent,
+    HandoffEvent,
+    HistoryAddedEvent,
+    HistoryUpdatedEvent,
+    InputAudioTimeoutTriggeredEvent,
+    RawModelEvent,
+    SessionEndedEvent,
+    SessionEvent,
+    TextDeltaEvent,
+    ToolEndEvent,
+    ToolStartEvent,
+    TranscriptCompletedEvent,
+    TranscriptDeltaEvent,
+)
+from .guardrails import GuardrailInput, GuardrailResult, OutputGuardrail
+from .history import HistoryItem
+from .playback import PlaybackState, PlaybackTracker
+from .protocol.session_config import (
+    UNSET,
+    NoiseReductionConfig,
+    SessionModelSettings,
+    ToolDefinition,
+    TracingConfig,
+    TranscriptionConfig,
+    TurnDetectionConfig,
+)
+from .run_config import ModelConfig, RunConfig
+from .session import Session, SessionClosedError, run
+from .tools import (
+    FunctionTool,
+    ToolArgumentsError,
+    ToolContext,
+    ToolError,
+    ToolTimeoutError,
+    UnknownToolError,
+    function_tool,
+)
+from .websocket_actor import (
+    ConnectionSendError,
+    FrameEncodeError,
+    NotConnectedError,
+    SendError,
+    SendResult,
+    WebSocketActor,
+)
+
+__all__ = [
+    "UNSET",
+    "AgentEndEvent",
+    "AgentStartEvent",
+    "ApiKey",
+    "AudioEndEvent",
+    "AudioEvent",
+    "AudioFormatError",
+    "AudioInterruptedEvent",
+    "AuthError",
+    "ConfigError",
+    "ConnectionEvent",
+    "ConnectionSendError",
+    "ErrorEvent",
+    "FrameEncodeError",
+    "FunctionTool",
+    "GuardrailInput",
+    "GuardrailResult",
+    "GuardrailTrippedEvent",
+    "Handoff",
+    "HandoffEvent",
+    "HistoryAddedEvent",
+    "HistoryItem",
+    "HistoryUpdatedEvent",
+    "InputAudioTimeoutTriggeredEvent",
+    "ModelConfig",
+    "NoiseReductionConfig",
+    "NotConnectedError",
+    "OutputGuardrail",
+    "PlaybackState",
+    "PlaybackTracker",
+    "ProtocolError",
+    "RawModelEvent",
+    "RealtimeAgent",
+    "RealtimeError",
+    "RunConfig",
+    "RunContext",
+    "SendError",
+    "SendResult",
+    "Session",
+    "SessionClosedError",
+    "SessionEndedEvent",
+    "SessionEvent",
+    "SessionModelSettings",
+    "TextDeltaEvent",
+    "ToolArgumentsError",
+    "ToolContext",
+    "ToolDefinition",
+    "ToolEndEvent",
+    "ToolError",
+    "ToolStartEvent",
+    "ToolTimeoutError",
+    "TracingConfig",
+    "TranscriptCompletedEvent",
+    "TranscriptDeltaEvent",
+    "TranscriptionConfig",
+    "TurnDetectionConfig",
+    "UnknownToolError",
+    "WebSocketActor",
+    "__version__",
+    "agent",
+    "function_tool",
+    "handoff",
+    "handoff_tool_name",
+    "resolve_api_key",
+    "run",
+]

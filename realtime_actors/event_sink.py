@@ -1,0 +1,53 @@
+"""A bounded, thread-safe buffer of session events for ``Session.events()``."""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+
+from .events import SessionEndedEvent, SessionEvent
+
+logger = logging.getLogger(__name__)
+
+
+class EventSink:
+    """Keeps the most recent events until a script reads them; never blocks the writer."""
+
+    def __init__(self, maxlen: int) -> None:
+        self._events: collections.deque[SessionEvent] = collections.deque()
+        self._maxlen = maxlen
+        self._cond = threading.Condition()
+        self._dropped = 0
+        self.ended = False
+
+    def put(self, event: SessionEvent) -> None:
+        """Add an event; beyond ``maxlen`` the oldest is dropped (warned once per 1,000)."""
+        with self._cond:
+            if len(self._events) >= self._maxlen:
+                self._events.popleft()
+                if self._dropped % 1000 == 0:
+                    logger.warning("session event buffer full (%d): dropping oldest events; "
+                                   "read Session.events() or subscribe an actor", self._maxlen)
+                self._dropped += 1
+            self._events.append(event)
+            if isinstance(event, SessionEndedEvent):
+                self.ended = True
+            self._cond.notify_all()
+
+    def get(self, timeout: float | None) -> SessionEvent | None:
+        """The next event, or ``None`` after ``timeout`` seconds without one."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while not self._events:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return None
+                self._cond.wait(remaining)
+            return self._events.popleft()
+
+    @property
+    def dropped(self) -> int:
+        """How many events were dropped because nobody read them."""
+        return self._dropped

@@ -1,0 +1,94 @@
+"""Sans-I/O parser: one WebSocket text frame (or decoded dict) in, one typed ``ServerEvent`` out.
+
+Every failure is a ``ProtocolError``; no other exception escapes ``parse_server_event``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from realtime_actors.errors import ProtocolError
+from realtime_actors.protocol.server_events import (
+    SERVER_EVENT_TYPES,
+    ServerEvent,
+    UnknownServerEvent,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SERVER_EVENT_TYPES", "parse_server_event"]
+
+
+def _reject_constant(name: str) -> Any:
+    # JSON has no NaN/Infinity; Python's json accepts them unless told otherwise.
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_REGISTRY: Mapping[str, type[ServerEvent]] = SERVER_EVENT_TYPES
+
+
+def parse_server_event(frame: str | bytes | bytearray | dict[str, Any]) -> ServerEvent:
+    """Parse one server frame into its typed event.
+
+    ``frame`` is the text of a WebSocket frame, its bytes (strict UTF-8), or an already decoded
+    dict (kept as the event's ``raw``, not copied). Unknown ``type`` values give an
+    ``UnknownServerEvent``. Raises ``ProtocolError`` for invalid UTF-8, text that is not JSON,
+    JSON that is not an object, a missing or non-string ``type``, or a known event whose fields
+    are missing or of the wrong type."""
+    if isinstance(frame, str):
+        data = _decode_json(frame, frame)
+    elif isinstance(frame, dict):
+        data = frame
+    elif isinstance(frame, bytes | bytearray):
+        try:
+            text = frame.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(
+                f"invalid UTF-8 at byte {exc.start}", frame=bytes(frame[:200])
+            ) from None
+        data = _decode_json(text, frame)
+    else:
+        raise ProtocolError(f"unsupported frame type {type(frame).__name__}")
+
+    if not isinstance(data, dict):
+        raise ProtocolError(
+            f"not a JSON object (got {type(data).__name__})", frame=_excerpt_source(frame)
+        )
+    event_type = data.get("type")
+    if not isinstance(event_type, str):
+        raise ProtocolError("no type (missing or not a string)", frame=_excerpt_source(frame))
+
+    cls = _REGISTRY.get(event_type)
+    if cls is None:
+        return UnknownServerEvent.from_dict(data)
+    try:
+        return cls.from_dict(data)
+    except ProtocolError as exc:
+        raise ProtocolError(exc.reason, frame=_excerpt_source(frame)) from None
+    except Exception as exc:
+        # Safety net: the readers and nested from_dicts are written not to raise anything else.
+        logger.error("unexpected %s while building %s", type(exc).__name__, event_type)
+        raise ProtocolError(
+            f"{event_type}: could not build event ({type(exc).__name__})",
+            frame=_excerpt_source(frame),
+        ) from exc
+
+
+def _decode_json(text: str, source: str | bytes | bytearray) -> Any:
+    try:
+        return _DECODER.decode(text)
+    except (ValueError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc) or "too deep"
+        raise ProtocolError(f"not JSON: {reason}", frame=_excerpt_source(source)) from None
+
+
+def _excerpt_source(frame: object) -> str | bytes | None:
+    if isinstance(frame, str | bytes):
+        return frame
+    if isinstance(frame, bytearray):
+        return bytes(frame)
+    return None

@@ -1,0 +1,84 @@
+"""How to reach the model (:class:`ModelConfig`) and how to run a session (:class:`RunConfig`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import attrs
+
+from .auth import ApiKey
+from .errors import ConfigError
+from .guardrails import OutputGuardrail
+from .playback import PlaybackTracker
+from .protocol.session_config import SessionModelSettings
+
+DEFAULT_URL = "wss://api.openai.com/v1/realtime"
+DEFAULT_MODEL = "gpt-realtime"
+
+
+def _check_positive(_inst: object, attribute: attrs.Attribute, value: float) -> None:
+    if value <= 0:
+        raise ConfigError(f"{attribute.name} must be > 0, got {value!r}")
+
+
+def _check_headers(_inst: object, _attribute: attrs.Attribute, value: Mapping[str, str]) -> None:
+    for name in value:
+        if name.lower() == "openai-beta":
+            raise ConfigError(
+                "the OpenAI-Beta header selects the retired beta protocol "
+                "(the service closes such sockets with 4000); realtime-actors speaks GA only"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class ModelConfig:
+    """Connection settings: endpoint, model, credentials, headers and timeouts."""
+
+    api_key: str | ApiKey | Callable[[], str] | None = attrs.field(default=None, repr=False)
+    """Explicit key (or a callable returning one); otherwise the environment is searched."""
+    url: str = DEFAULT_URL
+    """WebSocket endpoint; ``ws://`` URLs (the simulator) are allowed."""
+    model: str = DEFAULT_MODEL
+    call_id: str | None = None
+    """Join an existing SIP/WebRTC call as a sideband control channel."""
+    headers: Mapping[str, str] = attrs.field(factory=dict, validator=_check_headers)
+    """Extra request headers (``OpenAI-Organization``, ``OpenAI-Project``, ...)."""
+    connect_timeout_s: float = attrs.field(default=10.0, validator=_check_positive)
+    close_timeout_s: float = attrs.field(default=2.0, validator=_check_positive)
+    playback_tracker: PlaybackTracker | None = None
+    """Fed by the application with what it actually played; used to truncate on interrupt."""
+
+    def build_url(self) -> str:
+        """The URL with ``model`` (or ``call_id``) in the query, keeping any existing query."""
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("ws", "wss"):
+            raise ConfigError(f"url must be ws:// or wss://, got scheme {parts.scheme!r}")
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        if self.call_id is not None:
+            query.setdefault("call_id", self.call_id)
+        else:
+            query.setdefault("model", self.model)
+        return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@attrs.frozen(kw_only=True)
+class RunConfig:
+    """How a session runs: base model settings, guardrails, tool execution, event options."""
+
+    model_settings: SessionModelSettings = attrs.field(factory=SessionModelSettings)
+    """Base session settings (voice, turn detection, ...); the agent supplies instructions and
+    tools, and ``Session.update_session`` overrides persist on top."""
+    output_guardrails: tuple[OutputGuardrail, ...] = attrs.field(default=(), converter=tuple)
+    guardrail_debounce_chars: int = 100
+    tool_timeout_s: float = attrs.field(default=30.0, validator=_check_positive)
+    max_tool_workers: int = 4
+    context: Any = None
+    """Passed to dynamic instructions and tools as ``RunContext.context``."""
+    raw_events: bool = True
+    """Emit one :class:`RawModelEvent` per server frame to subscribers."""
+    event_buffer: int = 10_000
+    """Events kept for ``Session.events()``; the oldest are dropped (with a warning) beyond."""
+    pending_limit: int = 1_000
+    """User calls queued while disconnected before they are refused."""

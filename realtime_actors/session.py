@@ -1,0 +1,182 @@
+"""The public entry point: :func:`run` starts a session and returns a :class:`Session` handle.
+
+The handle lives in the caller's thread; every call is a message to the session actor
+(``ask`` with a timeout for calls that can fail on bad input, so errors reach the caller).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import numpy as np
+import pykka
+
+from .agent import RealtimeAgent
+from .auth import auth_headers, resolve_api_key
+from .errors import RealtimeError
+from .event_sink import EventSink
+from .events import SessionEndedEvent, SessionEvent
+from .history import HistoryItem
+from .protocol.audio import to_pcm16_bytes
+from .protocol.session_config import SessionModelSettings
+from .run_config import ModelConfig, RunConfig
+from .session_actor import Command, SessionActor
+from .tls import websocket_sslopt
+from .websocket_actor import ConnectOptions
+
+logger = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=SessionEvent)
+
+
+class SessionClosedError(RealtimeError):
+    """The session has ended; no more calls can be made on it."""
+
+
+class Session:
+    """Handle on a running realtime session (safe to use from any thread)."""
+
+    def __init__(self, actor_ref: pykka.ActorRef[SessionActor], sink: EventSink,
+                 ask_timeout_s: float = 10.0) -> None:
+        self._ref = actor_ref
+        self._sink = sink
+        self._ask_timeout_s = ask_timeout_s
+
+    def __repr__(self) -> str:
+        state = "running" if self.is_alive() else "ended"
+        return f"<Session {self._ref.actor_urn} {state}>"
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ calls
+    def _ask(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._ref.ask(Command(name, args, kwargs), timeout=self._ask_timeout_s)
+        except pykka.ActorDeadError:
+            raise SessionClosedError("the session has ended") from None
+
+    def is_alive(self) -> bool:
+        """Whether the session actor is still running."""
+        return self._ref.is_alive()
+
+    def subscribe(self, listener: pykka.ActorRef[Any]) -> None:
+        """Tell ``listener`` every session event from now on (idempotent)."""
+        if not isinstance(listener, pykka.ActorRef):
+            raise TypeError("subscribe() takes a pykka ActorRef")
+        self._ask("subscribe", listener)
+
+    def unsubscribe(self, listener: pykka.ActorRef[Any]) -> None:
+        """Stop telling ``listener`` (idempotent)."""
+        self._ask("unsubscribe", listener)
+
+    def send_message(self, message: str | Mapping[str, Any]) -> None:
+        """Send user text (or a full conversation item dict) and ask for a response
+        (deferred while another response is active)."""
+        self._ask("send_message", message)
+
+    def send_audio(self, audio: bytes | np.ndarray, *, commit: bool = False,
+                   respond: bool | None = None) -> None:
+        """Append audio (PCM16 bytes, or numpy int16/float32 converted to PCM16).
+
+        ``commit=True`` ends the user turn. A response is then requested when ``respond`` is
+        True, or (``None``) when server turn detection will not answer by itself.
+        Raises :class:`~realtime_actors.errors.AudioFormatError` for invalid audio.
+        """
+        pcm = to_pcm16_bytes(audio)
+        self._ask("send_audio", pcm, commit=commit, respond=respond)
+
+    def send_raw_event(self, event: Mapping[str, Any]) -> None:
+        """Send any client event as is (a bare ``response.create`` is deferred as usual)."""
+        self._ask("send_raw_event", event)
+
+    def interrupt(self) -> None:
+        """Cancel the current response and truncate its audio at the played position."""
+        self._ask("interrupt")
+
+    def update_session(self, settings: SessionModelSettings) -> None:
+        """Change session settings; overrides persist across handoffs."""
+        if not isinstance(settings, SessionModelSettings):
+            settings = SessionModelSettings.from_mapping(settings)
+        self._ask("update_session", settings)
+
+    def history(self) -> tuple[HistoryItem, ...]:
+        """The conversation history, in order."""
+        return self._ask("history")
+
+    def current_agent(self) -> RealtimeAgent:
+        """The agent currently answering (changes on handoff)."""
+        return self._ask("current_agent")
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Cancel tools, close the socket and stop every actor of the session."""
+        try:
+            self._ref.stop(block=True, timeout=timeout)
+        except pykka.Timeout:
+            logger.error("session did not stop within %.1fs", timeout)
+
+    # ------------------------------------------------------------------ events
+    def events(self, timeout: float | None = None) -> Iterator[SessionEvent]:
+        """Yield session events in order; stops after ``SessionEndedEvent`` or after
+        ``timeout`` seconds without an event."""
+        while True:
+            event = self._sink.get(timeout)
+            if event is None:
+                return
+            yield event
+            if isinstance(event, SessionEndedEvent):
+                return
+
+    def wait_for(self, kind: type[E] | Callable[[SessionEvent], bool], timeout: float,
+                 *, collect: list[SessionEvent] | None = None) -> E:
+        """Consume events until one matches ``kind`` (a class or predicate); events before
+        it are appended to ``collect`` if given. Raises TimeoutError after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        matches = kind if not isinstance(kind, type) else (lambda e: isinstance(e, kind))
+        while True:
+            remaining = deadline - time.monotonic()
+            event = self._sink.get(max(0.0, remaining)) if remaining > 0 else None
+            if event is None:
+                raise TimeoutError(f"no matching event within {timeout}s")
+            if matches(event):
+                return event  # type: ignore[return-value]
+            if collect is not None:
+                collect.append(event)
+            if isinstance(event, SessionEndedEvent):
+                raise SessionClosedError(f"session ended ({event.reason}) before a match")
+
+
+def run(
+    agent: RealtimeAgent,
+    *,
+    config: RunConfig | None = None,
+    model_config: ModelConfig | None = None,
+    subscribers: Iterable[pykka.ActorRef[Any]] = (),
+) -> Session:
+    """Start a realtime session for ``agent`` and return its handle.
+
+    The API key is resolved first (explicit, ``CODEX_API_KEY``, ``$CODEX_HOME/auth.json``,
+    ``OPENAI_API_KEY``): a missing key raises :class:`~realtime_actors.errors.AuthError`
+    before any connection. ``subscribers`` are subscribed before the first event.
+    """
+    config = config or RunConfig()
+    model_config = model_config or ModelConfig()
+    key = resolve_api_key(model_config.api_key)
+    url = model_config.build_url()
+    headers = auth_headers(key, extra=model_config.headers)
+    options = ConnectOptions(
+        url=url,
+        headers=headers,
+        connect_timeout_s=model_config.connect_timeout_s,
+        close_timeout_s=model_config.close_timeout_s,
+        sslopt=websocket_sslopt() if url.startswith("wss://") else {},
+    )
+    sink = EventSink(config.event_buffer)
+    ref = SessionActor.start(agent, config, model_config, options, sink, subscribers)
+    return Session(ref, sink)

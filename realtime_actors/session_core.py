@@ -1,0 +1,367 @@
+"""The realtime session's state machine: pure, synchronous, no sockets or threads.
+
+:class:`SessionCore` takes user commands and parsed server events and returns *effects*
+(frames to send, events to emit, tools to run). The :class:`~realtime_actors.session_actor.
+SessionActor` is a thin shell that carries the effects out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from . import events as ev
+from .agent import (
+    RealtimeAgent,
+    RunContext,
+    all_tool_definitions,
+    find_handoff,
+    find_tool,
+    resolve_instructions,
+)
+from .errors import AudioFormatError, ConfigError
+from .guardrails import GuardrailChecker, GuardrailTrip
+from .history import History, item_from_wire
+from .playback import AudioDeliveryEstimator, PlaybackTracker
+from .protocol import client_events as ce
+from .protocol.session_config import UNSET, SessionModelSettings
+from .response_tracker import ResponseTracker
+from .run_config import RunConfig
+from .session_effects import CancelTools, Effect, Emit, RunTool, Send
+from .session_events_map import ServerEventMapper
+from .tools import ToolContext
+
+logger = logging.getLogger(__name__)
+
+AGENT_SCOPED_FIELDS = ("instructions", "tools")
+
+
+class SessionCore:
+    """All state of one realtime session. Every method returns the effects to carry out."""
+
+    def __init__(
+        self,
+        agent: RealtimeAgent,
+        run_config: RunConfig,
+        *,
+        playback_tracker: PlaybackTracker | None = None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.agent = agent
+        self.run_config = run_config
+        self.context = RunContext(context=run_config.context)
+        self.overrides = SessionModelSettings()
+        self.history = History()
+        self.responses = ResponseTracker()
+        self.playback_tracker = playback_tracker
+        self.estimator = AudioDeliveryEstimator()
+        self.clock = clock
+        guardrails = tuple(run_config.output_guardrails) + tuple(agent.output_guardrails)
+        self.guardrails = GuardrailChecker(
+            guardrails, debounce_chars=run_config.guardrail_debounce_chars
+        )
+        self.connected = False
+        self.closed = False
+        self.audio_item: tuple[str, int] | None = None
+        """(item_id, content_index) of the output audio being delivered, until interrupted."""
+        self.audio_done = True
+        self.tripped_responses: set[str] = set()
+        self.handled_calls: set[str] = set()
+        self.running_tools: dict[str, ToolContext] = {}
+        self.tool_calls: dict[str, tuple[str, str]] = {}
+        self.configured = False
+        self.response_agent: dict[str, RealtimeAgent] = {}
+        self._ids = itertools.count(1)
+        self._mapper = ServerEventMapper(self)
+
+    # ------------------------------------------------------------------ helpers
+    def next_event_id(self) -> str:
+        """A client event id unique within this session."""
+        return f"rtc_{next(self._ids)}"
+
+    def send(self, frame: dict[str, Any]) -> Send:
+        """Wrap a frame with our own event id (for error correlation) as a Send effect."""
+        frame.setdefault("event_id", self.next_event_id())
+        return Send(frame)
+
+    def effective_settings(self) -> SessionModelSettings:
+        """Run config, then the current agent (instructions, tools), then user overrides.
+
+        A forced ``tool_choice`` naming a tool the current agent lacks (typically a handoff
+        tool forced for the first agent) is dropped with a warning rather than sent stale.
+        """
+        agent_part = SessionModelSettings(
+            instructions=resolve_instructions(self.agent, self.context),
+            tools=tuple(all_tool_definitions(self.agent, self.context)),
+        )
+        layers = [self.run_config.model_settings]
+        if isinstance(self.agent.model_settings, SessionModelSettings):
+            layers.append(self.agent.model_settings)
+        layers += [agent_part, self.overrides]
+        try:
+            return _merge_all(layers)
+        except ConfigError as exc:
+            if "tool_choice" not in str(exc):
+                raise
+            logger.warning("dropping tool_choice for agent %r: %s", self.agent.name, exc)
+            return _merge_all([attrs.evolve(layer, tool_choice=UNSET) for layer in layers])
+
+    def session_update(self) -> Send:
+        """The ``session.update`` for the current agent and settings (``model`` only in the
+        first one: it cannot change mid-session)."""
+        first = not self.configured
+        self.configured = True
+        return self.send(ce.session_update(self.effective_settings(), include_model=first))
+
+    def request_response(self) -> list[Effect]:
+        """Send ``response.create`` now, or defer it until the active response ends."""
+        event_id = self.next_event_id()
+        if self.responses.request(event_id):
+            return [Send(ce.response_create(event_id=event_id))]
+        return []
+
+    def error(self, message: str, source: str, **fields: Any) -> Emit:
+        """An ErrorEvent effect."""
+        return Emit(ev.ErrorEvent(message=message, source=source, **fields))
+
+    # ------------------------------------------------------------------ connection
+    def on_connected(self) -> list[Effect]:
+        """The socket is open: configure the session."""
+        self.connected = True
+        return [self.session_update()]
+
+    def on_disconnected(self) -> list[Effect]:
+        """The socket is gone: nothing is in flight any more."""
+        self.connected = False
+        effects: list[Effect] = []
+        if self.audio_item is not None and not self.audio_done:
+            item_id, index = self.audio_item
+            effects.append(
+                Emit(
+                    ev.AudioInterruptedEvent(
+                        item_id=item_id,
+                        content_index=index,
+                        audio_end_ms=int(self.estimator.played_ms(self.clock())),
+                        reason="disconnected",
+                    )
+                )
+            )
+        self.audio_item = None
+        self.audio_done = True
+        self.responses.reset()
+        return effects
+
+    # ------------------------------------------------------------------ user commands
+    def send_message(self, message: str | Mapping[str, Any]) -> list[Effect]:
+        """A user text message (or a full item dict), then a (possibly deferred) response."""
+        if isinstance(message, str):
+            item = ce.user_text_item(message)
+        elif isinstance(message, Mapping):
+            if not isinstance(message.get("type"), str):
+                raise ConfigError("an item dict needs a string 'type' (e.g. 'message')")
+            item = dict(message)
+        else:
+            raise ConfigError(f"send_message takes a str or an item dict, not {type(message)!r}")
+        return [self.send(ce.conversation_item_create(item)), *self.request_response()]
+
+    def send_audio(self, pcm: bytes, *, commit: bool, respond: bool | None) -> list[Effect]:
+        """Append PCM16 bytes to the input buffer; on ``commit`` close the turn.
+
+        After a commit a response is requested when ``respond`` is True, or when it is None
+        and the server will not answer by itself (turn detection off or without
+        ``create_response``).
+        """
+        if len(pcm) % 2:
+            raise AudioFormatError(f"odd-length PCM16 ({len(pcm)} bytes)")
+        effects: list[Effect] = []
+        if pcm:
+            effects.append(self.send(ce.input_audio_buffer_append(pcm)))
+        if commit:
+            effects.append(self.send(ce.input_audio_buffer_commit()))
+            if respond is None:
+                respond = not self.server_creates_responses()
+            if respond:
+                effects.extend(self.request_response())
+        return effects
+
+    def server_creates_responses(self) -> bool:
+        """Whether server-side turn detection answers committed audio on its own."""
+        turn = self.effective_settings().turn_detection
+        if turn is None:
+            return False
+        if turn is UNSET:
+            return True  # the server default is server_vad with create_response
+        return turn.create_response is not False
+
+    def send_raw_event(self, frame: Mapping[str, Any]) -> list[Effect]:
+        """Any client event; a raw ``response.create`` goes through the deferral logic."""
+        if not isinstance(frame.get("type"), str):
+            raise ConfigError("a raw event needs a string 'type'")
+        frame = dict(frame)
+        if frame["type"] == "response.create" and len(frame) == 1:
+            return self.request_response()
+        return [self.send(frame)]
+
+    def update_session(self, settings: SessionModelSettings) -> list[Effect]:
+        """Persist overrides (kept across handoffs, except agent-scoped instructions/tools
+        which last until the next handoff) and send a ``session.update``."""
+        self.overrides = self.overrides.merge(settings)
+        return [self.session_update()]
+
+    def interrupt(self, reason: str = "client") -> list[Effect]:
+        """Cancel the active response and truncate the audio at the played position."""
+        effects: list[Effect] = []
+        if self.responses.active_ids:
+            effects.append(self.send(ce.response_cancel()))
+        effects.extend(self.truncate_audio(reason))
+        return effects
+
+    def truncate_audio(self, reason: str) -> list[Effect]:
+        """Truncate the output audio being played, once, and emit AudioInterruptedEvent."""
+        if self.audio_item is None:
+            return []
+        item_id, index = self.audio_item
+        self.audio_item = None
+        played = self.played_ms(item_id, index)
+        delivered = self.estimator.delivered_ms()
+        if self.audio_done and played >= delivered:
+            return []  # everything delivered was already played: nothing to cut
+        self.audio_done = True
+        return [
+            self.send(ce.conversation_item_truncate(item_id, int(played), content_index=index)),
+            Emit(
+                ev.AudioInterruptedEvent(
+                    item_id=item_id, content_index=index, audio_end_ms=int(played), reason=reason
+                )
+            ),
+        ]
+
+    def played_ms(self, item_id: str, content_index: int) -> float:
+        """Playback position: the application's tracker if it reported this item, else an
+        estimate from the audio delivered and the time elapsed."""
+        if self.playback_tracker is not None:
+            state = self.playback_tracker.state()
+            if state is not None and state.item_id == item_id:
+                return min(state.played_ms, self.estimator.delivered_ms())
+        return self.estimator.played_ms(self.clock())
+
+    def close(self) -> list[Effect]:
+        """Stop everything the session runs."""
+        self.closed = True
+        for ctx in self.running_tools.values():
+            ctx.cancelled.set()
+        return [CancelTools()]
+
+    # ------------------------------------------------------------------ tools
+    def on_function_call(self, call_id: str, name: str, arguments: str) -> list[Effect]:
+        """The model called a tool: run it, or perform a handoff."""
+        if call_id in self.handled_calls:
+            return []
+        self.handled_calls.add(call_id)
+        agent = self.agent
+        effects: list[Effect] = [
+            Emit(ev.ToolStartEvent(agent=agent, tool_name=name, call_id=call_id,
+                                   arguments=arguments))
+        ]
+        handoff = find_handoff(agent, name)
+        if handoff is not None:
+            return effects + self.do_handoff(handoff, call_id, name, arguments)
+        tool = find_tool(agent, name)
+        ctx = ToolContext(call_id=call_id, tool_name=name, agent_name=agent.name)
+        self.running_tools[call_id] = ctx
+        self.tool_calls[call_id] = (name, arguments)
+        effects.append(RunTool(tool=tool, call_id=call_id, name=name, arguments=arguments,
+                               context=ctx))
+        return effects
+
+    def on_tool_outcome(self, call_id: str, output: str, ok: bool) -> list[Effect]:
+        """The executor finished a call we started."""
+        name, arguments = self.tool_calls.pop(call_id, ("", ""))
+        return self.on_tool_done(call_id, name, arguments, output, ok)
+
+    def on_tool_done(self, call_id: str, name: str, arguments: str, output: str,
+                     ok: bool) -> list[Effect]:
+        """A tool finished: report it, send its output, ask for the follow-up response."""
+        self.running_tools.pop(call_id, None)
+        if self.closed:
+            return []
+        return [
+            Emit(ev.ToolEndEvent(agent=self.agent, tool_name=name, call_id=call_id,
+                                 arguments=arguments, output=output, ok=ok)),
+            self.send(ce.conversation_item_create(ce.function_call_output_item(call_id, output))),
+            *self.request_response(),
+        ]
+
+    def do_handoff(self, handoff: Any, call_id: str, name: str,
+                   arguments: str) -> list[Effect]:
+        """Switch agent, reconfigure, emit HandoffEvent, send the output, then respond."""
+        old = self.agent
+        try:
+            target = handoff.resolve(self.context, arguments)
+        except Exception as exc:  # a user callback failed: tell the model, keep the agent
+            logger.warning("handoff %s failed", name, exc_info=True)
+            output = f"Error: handoff failed - {type(exc).__name__}: {exc}"
+            return self.on_tool_done(call_id, name, arguments, output, ok=False)
+        self.agent = target
+        self.overrides = attrs.evolve(
+            self.overrides, **{field: UNSET for field in AGENT_SCOPED_FIELDS}
+        )
+        self.guardrails = GuardrailChecker(
+            tuple(self.run_config.output_guardrails) + tuple(target.output_guardrails),
+            debounce_chars=self.run_config.guardrail_debounce_chars,
+        )
+        effects: list[Effect] = [
+            self.session_update(),
+            Emit(ev.HandoffEvent(from_agent=old, to_agent=target)),
+        ]
+        output = f"Handoff complete. You are now connected to {target.name}."
+        return effects + self.on_tool_done(call_id, name, arguments, output, ok=True)
+
+    # ------------------------------------------------------------------ guardrails
+    def on_guardrail_trips(self, trips: list[GuardrailTrip]) -> list[Effect]:
+        """A guardrail tripped: cancel the response, emit the event, tell the model."""
+        effects: list[Effect] = []
+        for trip in trips:
+            if trip.response_id in self.tripped_responses:
+                continue
+            self.tripped_responses.add(trip.response_id)
+            effects.append(self.send(ce.response_cancel()))
+            effects.extend(self.truncate_audio("guardrail"))
+            effects.append(Emit(ev.GuardrailTrippedEvent(
+                guardrail_name=trip.guardrail_name, response_id=trip.response_id,
+                text=trip.text, info=trip.info)))
+            note = f"The previous response was stopped by the output guardrail " \
+                   f"'{trip.guardrail_name}'" + (f": {trip.info}" if trip.info else ".")
+            effects.append(self.send(ce.conversation_item_create(ce.system_text_item(note))))
+        return effects
+
+    # ------------------------------------------------------------------ server events
+    def on_server_event(self, event: Any) -> list[Effect]:
+        """Map one parsed server event to effects."""
+        effects = self._mapper.handle(event)
+        if self.run_config.raw_events:
+            effects.append(Emit(ev.RawModelEvent(event=event)))
+        return effects
+
+    def upsert_item(self, wire_item: Mapping[str, Any] | None,
+                    previous_item_id: str | None = None) -> list[Effect]:
+        """Record a server item in the history and emit Added or Updated."""
+        if not isinstance(wire_item, Mapping):
+            return []
+        item = item_from_wire(wire_item)
+        if item is None:
+            return [self.error("conversation item without id or type", "protocol")]
+        if self.history.upsert(item, previous_item_id):
+            return [Emit(ev.HistoryAddedEvent(item=self.history.get(item.item_id)))]
+        return [Emit(ev.HistoryUpdatedEvent(history=self.history.snapshot()))]
+
+
+def _merge_all(layers: list[SessionModelSettings]) -> SessionModelSettings:
+    merged = layers[0]
+    for layer in layers[1:]:
+        merged = merged.merge(layer)
+    return merged

@@ -1,0 +1,16 @@
+"""An embedded simulator of the OpenAI Realtime API (GA protocol) for offline tests."""
+
+from __future__ import annotations
+
+from .records import ConnectionRecord
+from .scenario import FaultPlan, ReplyContext, RestFault, Scenario
+from .simulator import Simulator
+
+__all__ = [
+    "ConnectionRecord",
+    "FaultPlan",
+    "ReplyContext",
+    "RestFault",
+    "Scenario",
+    "Simulator",
+]

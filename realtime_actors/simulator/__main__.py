@@ -1,0 +1,70 @@
+"""Command line: ``python -m realtime_actors.simulator --port 8765`` serves until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+from .scenario import Scenario
+from .simulator import Simulator
+
+logger = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the simulator CLI."""
+    parser = argparse.ArgumentParser(
+        prog="python -m realtime_actors.simulator",
+        description="Serve a scripted OpenAI Realtime API (GA) and audio REST API locally.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="WebSocket port (0: any free)")
+    parser.add_argument("--http-port", type=int, default=0, help="REST port (0: any free)")
+    parser.add_argument(
+        "--pacing", type=float, default=0.0,
+        help="output audio pacing: 1.0 real time, 0 as fast as possible",
+    )
+    parser.add_argument("--api-key", default=None, help="the only accepted bearer key")
+    parser.add_argument("--seed", type=int, default=0, help="seed of ids and delta sizes")
+    parser.add_argument("--log-level", default="WARNING", help="logging level")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the simulator until SIGINT or SIGTERM; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    if args.pacing < 0:
+        print("--pacing must be >= 0", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=args.log_level.upper())
+    scenario = Scenario(
+        output_pacing=args.pacing,
+        api_keys=frozenset({args.api_key}) if args.api_key else None,
+        seed=args.seed,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    sim = Simulator(scenario, host=args.host, port=args.port, http_port=args.http_port)
+    try:
+        sim.start()
+        print(f"realtime: {sim.ws_url}", flush=True)
+        print(f"rest: {sim.http_url}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sim.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""WebSocketActor: one Realtime connection, owned by one actor.
+
+The blocking connect and the receive loop run in a :class:`~realtime_actors.reader.SocketReader`
+thread that only tells this actor what it read. The actor parses frames with the protocol
+core, tells its owner (the session) the typed events in batches, tells each listener every
+event, and sends client events. No method here blocks on the network for long: sends are
+writes to an open socket, and ``close`` waits for the reader with a bounded timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+import pykka
+import websocket
+
+from . import __version__
+from .errors import ProtocolError, RealtimeError
+from .messages import (
+    CloseConnection,
+    ConnectionClosed,
+    ConnectionOpened,
+    ModelEvents,
+    SendFailed,
+    SendFrames,
+    SocketClosed,
+    SocketFrames,
+    SocketOpened,
+)
+from .protocol.parser import parse_server_event
+from .reader import SocketReader
+
+logger = logging.getLogger(__name__)
+
+
+class SendError(RealtimeError):
+    """Base class of send failures."""
+
+
+class NotConnectedError(SendError):
+    """The connection is not open (not yet, or no longer)."""
+
+
+class FrameEncodeError(SendError):
+    """A client event could not be encoded as JSON."""
+
+
+class ConnectionSendError(SendError):
+    """The socket failed while sending."""
+
+
+@attrs.frozen
+class SendResult:
+    """Outcome of a send: ``ok``, or the error and the index of the first frame not sent."""
+
+    ok: bool
+    error: SendError | None = None
+    failed_index: int | None = None
+    sent: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class ConnectOptions:
+    """Everything needed to open the socket (the key is kept out of reprs)."""
+
+    url: str
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    connect_timeout_s: float = 10.0
+    close_timeout_s: float = 2.0
+    sslopt: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+def default_user_agent() -> str:
+    """The User-Agent realtime-actors sends."""
+    import platform
+
+    return f"realtime-actors/{__version__} Python/{platform.python_version()}"
+
+
+class WebSocketActor(pykka.ThreadingActor):
+    """Owns one WebSocket connection to the Realtime API (or the simulator)."""
+
+    def __init__(
+        self,
+        options: ConnectOptions,
+        owner: pykka.ActorRef[Any] | None = None,
+        listeners: Iterable[pykka.ActorRef[Any]] = (),
+    ) -> None:
+        super().__init__()
+        self._options = options
+        self._owner = owner
+        self._listeners: list[pykka.ActorRef[Any]] = list(dict.fromkeys(listeners))
+        self._ws: websocket.WebSocket | None = None
+        self._reader: SocketReader | None = None
+        self._closing = False
+        self._closed_reported = False
+
+    # ------------------------------------------------------------------ lifecycle
+    def on_start(self) -> None:
+        """Start connecting in the reader thread."""
+        self._reader = SocketReader(self.actor_ref, 0, self._connect, name="realtime-reader")
+        self._reader.start()
+
+    def _connect(self) -> websocket.WebSocket:
+        options = self._options
+        ws = websocket.WebSocket(
+            skip_utf8_validation=True, enable_multithread=True, sslopt=dict(options.sslopt)
+        )
+        ws.connect(
+            options.url,
+            header=[f"{k}: {v}" for k, v in options.headers.items()],
+            timeout=options.connect_timeout_s,
+            suppress_origin=True,
+        )
+        ws.settimeout(None)
+        return ws
+
+    def on_stop(self) -> None:
+        """Close the socket and join the reader (bounded)."""
+        self._shutdown(1000, "")
+
+    def on_failure(self, *args: Any) -> None:
+        """Never leave the socket or the reader behind, even after a crash."""
+        self._shutdown(1011, "internal error")
+
+    def _shutdown(self, code: int, reason: str) -> None:
+        self._closing = True
+        reader, ws = self._reader, self._ws
+        if reader is not None:
+            reader.closing.set()
+        if ws is not None and ws.connected:
+            try:
+                ws.send_close(code, reason.encode())
+            except Exception as exc:  # the socket may already be gone
+                logger.debug("send_close failed: %s", exc)
+        if reader is not None and reader.thread.is_alive():
+            reader.thread.join(self._options.close_timeout_s)
+            if reader.thread.is_alive() and ws is not None:
+                ws.abort()
+                reader.thread.join(self._options.close_timeout_s)
+            if reader.thread.is_alive():
+                # still connecting: websocket-client exposes no handle to abort a
+                # handshake in progress; the connect timeout bounds it
+                reader.thread.join(self._options.connect_timeout_s)
+            if reader.thread.is_alive():
+                logger.error("socket reader did not stop within its timeouts")
+        if ws is not None:
+            ws.shutdown()
+        self._ws = None
+        if not self._closed_reported:
+            self._closed_reported = True
+            self._tell_owner(ConnectionClosed(code=code, reason=reason or "closed",
+                                              abnormal=False))
+
+    # ------------------------------------------------------------------ public API
+    def send_message(self, message: Mapping[str, Any] | list[Mapping[str, Any]]) -> SendResult:
+        """Send one client event or a list of them (stops at the first failure)."""
+        frames = [message] if isinstance(message, Mapping) else list(message)
+        return self._send_frames(frames)
+
+    def send_frame(self, kind: str, payload: bytes | str | None = None) -> SendResult:
+        """Send a raw frame: ``kind`` is ``text``, ``binary``, ``ping`` or ``pong``."""
+        opcodes = {
+            "text": websocket.ABNF.OPCODE_TEXT,
+            "binary": websocket.ABNF.OPCODE_BINARY,
+            "ping": websocket.ABNF.OPCODE_PING,
+            "pong": websocket.ABNF.OPCODE_PONG,
+        }
+        if kind not in opcodes:
+            return SendResult(False, FrameEncodeError(f"unknown frame kind {kind!r}"), 0)
+        data = payload if payload is not None else b""
+        if kind in ("ping", "pong") and len(data) > 125:
+            return SendResult(False, FrameEncodeError("control frame payload over 125 bytes"), 0)
+        ws = self._ws
+        if ws is None or not ws.connected:
+            return SendResult(False, NotConnectedError("not connected"), 0)
+        try:
+            ws.send(data, opcodes[kind])
+        except Exception as exc:
+            return SendResult(False, ConnectionSendError(f"send failed: {exc}"), 0)
+        return SendResult(True, sent=1)
+
+    def add_listener(self, listener: pykka.ActorRef[Any]) -> None:
+        """Tell ``listener`` every parsed server event (idempotent)."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: pykka.ActorRef[Any]) -> None:
+        """Stop telling ``listener`` (idempotent)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def is_connected(self) -> bool:
+        """Whether the socket is open."""
+        return self._ws is not None and self._ws.connected
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Send a close frame, join the reader and stop this actor."""
+        self._shutdown(code, reason)
+        self.stop()  # processed after this message
+
+    # ------------------------------------------------------------------ messages
+    def on_receive(self, message: Any) -> Any:
+        """Handle reader reports and owner commands."""
+        if isinstance(message, SocketFrames):
+            self._on_frames(message.frames)
+        elif isinstance(message, SendFrames):
+            result = self._send_frames(list(message.frames))
+            if not result.ok and result.error is not None:
+                self._tell_owner(SendFailed(result.error, result.failed_index or 0,
+                                            message.frames))
+        elif isinstance(message, SocketOpened):
+            self._on_opened(message.socket)
+        elif isinstance(message, SocketClosed):
+            self._on_reader_closed(message)
+        elif isinstance(message, CloseConnection):
+            self.close(message.code, message.reason)
+        else:
+            logger.warning("WebSocketActor got an unexpected message: %r", type(message))
+        return None
+
+    def _on_opened(self, ws: websocket.WebSocket) -> None:
+        if self._closing:
+            ws.shutdown()
+            return
+        self._ws = ws
+        self._tell_owner(ConnectionOpened())
+
+    def _on_frames(self, frames: tuple[bytes, ...]) -> None:
+        events: list[Any] = []
+        for frame in frames:
+            try:
+                events.append(parse_server_event(frame))
+            except ProtocolError as exc:
+                logger.warning("malformed server frame: %s", exc.reason)
+                events.append(exc)
+        if not events:
+            return
+        self._tell_owner(ModelEvents(tuple(events)))
+        for listener in list(self._listeners):
+            try:
+                for event in events:
+                    listener.tell(event)
+            except pykka.ActorDeadError:
+                logger.warning("dropping dead listener %s", listener)
+                self._listeners.remove(listener)
+
+    def _on_reader_closed(self, message: SocketClosed) -> None:
+        if self._closed_reported:
+            return
+        self._closed_reported = True
+        if self._ws is not None:
+            self._ws.shutdown()
+            self._ws = None
+        abnormal = not self._closing and message.code not in (1000,)
+        code = message.code if message.code is not None else (None if self._closing else 1006)
+        self._tell_owner(ConnectionClosed(code=code, reason=message.reason, abnormal=abnormal,
+                                          handshake_status=message.handshake_status))
+
+    def _send_frames(self, frames: list[Mapping[str, Any]]) -> SendResult:
+        ws = self._ws
+        for index, frame in enumerate(frames):
+            try:
+                text = json.dumps(frame, separators=(",", ":"), allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                return SendResult(False, FrameEncodeError(f"frame {index}: {exc}"), index, index)
+            if ws is None or not ws.connected:
+                return SendResult(False, NotConnectedError("not connected"), index, index)
+            try:
+                ws.send(text)
+            except Exception as exc:
+                return SendResult(False, ConnectionSendError(f"send failed: {exc}"), index, index)
+        return SendResult(True, sent=len(frames))
+
+    def _tell_owner(self, message: object) -> None:
+        if self._owner is None:
+            return
+        try:
+            self._owner.tell(message)
+        except pykka.ActorDeadError:
+            logger.debug("owner gone; dropping %s", type(message).__name__)

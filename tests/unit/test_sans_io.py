@@ -1,0 +1,44 @@
+"""The protocol core and the session state machine do no I/O: no sockets, threads or actors."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import realtime_actors
+
+PACKAGE = Path(realtime_actors.__file__).parent
+FORBIDDEN = {
+    "socket", "select", "selectors", "ssl", "threading", "asyncio", "websocket", "websockets",
+    "requests", "pykka", "http", "urllib3", "subprocess",
+}
+SANS_IO = [
+    *sorted((PACKAGE / "protocol").glob("*.py")),
+    PACKAGE / "session_core.py",
+    PACKAGE / "session_events_map.py",
+    PACKAGE / "response_tracker.py",
+    PACKAGE / "history.py",
+]
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", SANS_IO, ids=lambda p: p.name)
+def test_module_imports_no_io(path: Path) -> None:
+    assert imported_modules(path) & FORBIDDEN == set()
+
+
+def test_the_check_sees_real_imports() -> None:
+    # the reader really does I/O: the scan must notice, or the test above proves nothing
+    assert {"select", "threading", "pykka", "websocket"} <= imported_modules(PACKAGE / "reader.py")
