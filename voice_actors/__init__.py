@@ -2,4 +2,60 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from voice_actors.config import STTSettings, TTSSettings, VoicePipelineConfig
+from voice_actors.errors import (
+    PipelineStoppedError,
+    QuotaExceededError,
+    RateLimitError,
+    StreamTimeoutError,
+    VoiceAuthError,
+    VoiceCancelledError,
+    VoiceConnectionError,
+    VoiceError,
+    VoiceHTTPError,
+    VoiceRequestError,
+    VoiceServerError,
+    VoiceTimeoutError,
+    WorkflowError,
+)
+from voice_actors.events import (
+    VoiceStreamEvent,
+    VoiceStreamEventAudio,
+    VoiceStreamEventError,
+    VoiceStreamEventLifecycle,
+)
+from voice_actors.input import AudioInput
+from voice_actors.pipeline import Pipeline, PipelineActor
+from voice_actors.result import VoiceResult
+from voice_actors.text_split import SentenceSplitter
+from voice_actors.workflow import SimpleWorkflow, VoiceWorkflowBase
+
+__all__ = [
+    "AudioInput",
+    "Pipeline",
+    "PipelineActor",
+    "PipelineStoppedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "STTSettings",
+    "SentenceSplitter",
+    "SimpleWorkflow",
+    "StreamTimeoutError",
+    "TTSSettings",
+    "VoiceAuthError",
+    "VoiceCancelledError",
+    "VoiceConnectionError",
+    "VoiceError",
+    "VoiceHTTPError",
+    "VoicePipelineConfig",
+    "VoiceRequestError",
+    "VoiceResult",
+    "VoiceServerError",
+    "VoiceStreamEvent",
+    "VoiceStreamEventAudio",
+    "VoiceStreamEventError",
+    "VoiceStreamEventLifecycle",
+    "VoiceTimeoutError",
+    "VoiceWorkflowBase",
+    "WorkflowError",
+]

@@ -44,6 +44,8 @@ class StoredItem:
     audio: bytes = b""
     """Raw audio of an audio content part (input or output), in ``audio_format``."""
     audio_format: str = "audio/pcm"
+    truncated: bool = False
+    """Set once the client truncated the item (its audio and transcript stay cut)."""
 
     @property
     def id(self) -> str:
@@ -253,6 +255,7 @@ class Conversation:
             cut = cut[: cut.rindex(" ")]
         part["transcript"] = cut
         stored.text = cut
+        stored.truncated = True
 
     def history(self) -> list[StoredItem]:
         """Items in order (a copy of the list)."""

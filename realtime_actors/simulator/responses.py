@@ -113,6 +113,7 @@ class ResponseBuilder:
         self._output_items: list[dict[str, Any]] = []
         self._out_text_tokens = 0
         self._out_audio_ms = 0.0
+        self._stored: StoredItem | None = None
 
     # -- public ---------------------------------------------------------------------------
     def cancel(self, reason: str) -> bool:
@@ -211,23 +212,39 @@ class ResponseBuilder:
     def _item_added(self, item: dict[str, Any], index: int) -> Iterator[Step]:
         self._output_items.append(item)
         yield {"type": "response.output_item.added", "response_id": self.id,
-               "output_index": index, "item": dict(item)}, 0.0
+               "output_index": index, "item": json.loads(json.dumps(item))}, 0.0
         if self.conversation is not None:
-            previous = self.conversation.insert(StoredItem(item=item))
+            self._stored = StoredItem(
+                item=json.loads(json.dumps(item)),
+                audio_format=self.settings.output_format["type"],
+            )
+            previous = self.conversation.insert(self._stored)
             yield {"type": "conversation.item.added", "previous_item_id": previous,
-                   "item": dict(item)}, 0.0
+                   "item": json.loads(json.dumps(item))}, 0.0
 
-    def _item_done(self, item: dict[str, Any], index: int, stored: StoredItem) -> Iterator[Step]:
+    def _progress(self, content: dict[str, Any] | None, text: str, audio: bytes) -> None:
+        """Keep the conversation's copy of the item current while it streams, so a client
+        may truncate it before it is done."""
+        stored = self._stored
+        if stored is None or stored.truncated:
+            return
+        if content is not None:
+            stored.item["content"] = [dict(content)]
+        stored.text, stored.audio = text, audio
+
+    def _item_done(self, item: dict[str, Any], index: int) -> Iterator[Step]:
         item["status"] = "incomplete" if self.cancel_reason is not None else "completed"
         self._output_items[index] = item
         yield {"type": "response.output_item.done", "response_id": self.id,
                "output_index": index, "item": json.loads(json.dumps(item))}, 0.0
-        if self.conversation is not None:
+        if self.conversation is not None and self._stored is not None:
+            stored = self._stored
+            stored.item["status"] = item["status"]
+            if not stored.truncated:
+                stored.item = json.loads(json.dumps(item))
             previous = None
             for existing in self.conversation.history():
-                if existing.id == item["id"]:
-                    existing.item, existing.text = stored.item, stored.text
-                    existing.audio, existing.audio_format = stored.audio, stored.audio_format
+                if existing is stored:
                     break
                 previous = existing.id
             yield {"type": "conversation.item.done", "previous_item_id": previous,
@@ -279,6 +296,8 @@ class ResponseBuilder:
                     break
                 audio_sent += chunk
                 self.produced_audio = True
+                self._progress({"type": "output_audio", "transcript": sent_text}, sent_text,
+                               audio_sent)
                 ms = len(chunk) / bytes_per_ms(fmt)
                 self._out_audio_ms += ms
                 yield {"type": "response.output_audio.delta", **base,
@@ -289,6 +308,8 @@ class ResponseBuilder:
                 sent_text += piece
                 yield {"type": "response.output_audio_transcript.delta", **base,
                        "delta": piece, "obfuscation": self.ids.obfuscation()}, 0.0
+            self._progress({"type": "output_audio", "transcript": sent_text}, sent_text,
+                           audio_sent)
             yield {"type": "response.output_audio.done", **base}, 0.0
             yield {"type": "response.output_audio_transcript.done", **base,
                    "transcript": sent_text}, 0.0
@@ -301,16 +322,14 @@ class ResponseBuilder:
                 sent_text += piece
                 yield {"type": "response.output_text.delta", **base, "delta": piece,
                        "obfuscation": self.ids.obfuscation()}, 0.0
+            self._progress({"type": "output_text", "text": sent_text}, sent_text, b"")
             yield {"type": "response.output_text.done", **base, "text": sent_text}, 0.0
             final_part = {"type": "text", "text": sent_text}
             content = {"type": "output_text", "text": sent_text}
         self._out_text_tokens += text_tokens(sent_text)
         yield {"type": "response.content_part.done", **base, "part": final_part}, 0.0
         item["content"] = [content]
-        stored = StoredItem(item=json.loads(json.dumps(item)), text=sent_text, audio=audio_sent,
-                            audio_format=fmt)
-        stored.item["status"] = "incomplete" if self.cancel_reason is not None else "completed"
-        yield from self._item_done(item, index, stored)
+        yield from self._item_done(item, index)
 
     def _function_call(self, index: int) -> Iterator[Step]:
         item_id = self.ids.new("item")
@@ -333,6 +352,4 @@ class ResponseBuilder:
                "arguments": sent}, 0.0
         self._out_text_tokens += text_tokens(sent)
         item["arguments"] = sent
-        stored = StoredItem(item=json.loads(json.dumps(item)))
-        stored.item["status"] = "incomplete" if self.cancel_reason is not None else "completed"
-        yield from self._item_done(item, index, stored)
+        yield from self._item_done(item, index)

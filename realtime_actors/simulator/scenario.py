@@ -123,15 +123,17 @@ class Scenario:
     rest_faults: tuple[RestFault, ...] = ()
     api_keys: frozenset[str] | None = None
     """Accepted bearer keys; ``None`` accepts any non-empty key."""
-    session_seconds: int = 3600
-    """Lifetime reported in ``expires_at``."""
+    session_seconds: float = 3600
+    """Session lifetime: reported in ``expires_at``; when it runs out the server sends
+    ``session_expired`` and closes with 1001 (tests use fractions of a second)."""
     audio_delta_ms: tuple[int, int] = (20, 200)
     """Range of output audio delta durations (variable sizes, deterministic per response)."""
     text_delta_chars: tuple[int, int] = (3, 12)
     """Range of text/transcript delta lengths."""
     output_pacing: float = 0.0
     """0 sends response events as fast as possible; 1.0 paces output audio in real time
-    (0.5 twice as fast). Pacing lets clients interrupt a response that is still running."""
+    (0.5 twice as fast). Pacing lets clients interrupt a response that is still running.
+    It also paces the REST streams (transcription deltas, speech chunks)."""
     stt_latency_s: float = 0.0
     """Simulated processing time of a transcription request."""
     tts_latency_s: float = 0.0

@@ -37,12 +37,18 @@ class Simulator:
         self._realtime = RealtimeServer(lambda: self._scenario, host, port)
         self._rest = RestServer(lambda: self._scenario, host, http_port)
         self._running = False
+        self._stopped = False
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Simulator:
-        """Start both servers (idempotent); returns self."""
+        """Start both servers (idempotent while running); returns self.
+
+        A stopped simulator cannot be started again (raises ``SimulatorError``).
+        """
         if self._running:
             return self
+        if self._stopped:
+            raise SimulatorError("a stopped Simulator cannot be restarted; create a new one")
         self._realtime.start()
         try:
             self._rest.start()
@@ -62,6 +68,7 @@ class Simulator:
         finally:
             self._rest.stop()
             self._running = False
+            self._stopped = True
 
     def __enter__(self) -> Simulator:
         return self.start()

@@ -110,7 +110,7 @@ def test_barge_in_cancels_the_running_response_with_turn_detected() -> None:
 
 
 def test_interrupt_response_false_keeps_the_response() -> None:
-    with Simulator(Scenario(reply=lambda ctx: "short reply", output_pacing=0.5)) as sim:
+    with Simulator(Scenario(reply=lambda ctx: "a reply of medium size", output_pacing=1.0)) as sim:
         with connect_session(sim.ws_url) as client:
             client.configure(audio={"input": {"turn_detection": {
                 "type": "server_vad", "interrupt_response": False}}})
@@ -118,6 +118,7 @@ def test_interrupt_response_false_keeps_the_response() -> None:
             client.recv_until("response.output_audio.delta")
             client.append_pcm(synthesize("again"))
             events = client.recv_until("response.done")
+            assert "input_audio_buffer.speech_started" in types(events)
             assert events[-1]["response"]["status"] == "completed"
 
 

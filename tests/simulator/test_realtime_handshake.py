@@ -46,9 +46,8 @@ def test_unknown_key_is_rejected_without_echoing_it() -> None:
 
 def test_key_in_websocket_subprotocol_is_accepted() -> None:
     with Simulator(Scenario(api_keys=frozenset({"ek_browser_key"}))) as sim:
-        client = RtClient(
-            sim.ws_url, key=None, subprotocols=["realtime", "openai-insecure-api-key.ek_browser_key"]
-        )
+        protocols = ["realtime", "openai-insecure-api-key.ek_browser_key"]
+        client = RtClient(sim.ws_url, key=None, subprotocols=protocols)
         with client:
             assert client.ws.subprotocol == "realtime"
             client.expect("session.created")
@@ -169,3 +168,16 @@ def test_stop_is_idempotent_and_closes_open_connections() -> None:
     code, _ = client.recv_close()
     assert code == 1001
     client.close()
+
+
+def test_busy_port_restart_and_unstarted_use_raise_simulator_error() -> None:
+    from realtime_actors.simulator.errors import SimulatorError
+
+    with Simulator() as sim:
+        port = int(sim.ws_url.split(":")[2].split("/")[0])
+        with pytest.raises(SimulatorError):
+            Simulator(port=port).start()
+    with pytest.raises(SimulatorError):
+        sim.start()
+    with pytest.raises(SimulatorError):
+        _ = Simulator().ws_url

@@ -62,7 +62,8 @@ def test_client_provided_id_and_function_items(client: RtClient) -> None:
     client.send({"type": "conversation.item.create", "item": {
         "type": "function_call_output", "call_id": "call_1", "output": "42"}})
     item = client.expect("conversation.item.added")["item"]
-    assert (item["type"], item["call_id"], item["output"]) == ("function_call_output", "call_1", "42")
+    assert item["type"] == "function_call_output"
+    assert (item["call_id"], item["output"]) == ("call_1", "42")
 
 
 def test_assistant_audio_items_cannot_be_created(client: RtClient) -> None:
@@ -125,3 +126,26 @@ def test_truncate_rejects_user_items(client: RtClient) -> None:
     client.send({"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0,
                  "audio_end_ms": 0})
     assert client.expect("error")["error"]["code"] == "invalid_value"
+
+
+def test_truncate_while_the_response_is_still_streaming() -> None:
+    long = "A long answer that is still being spoken while the user interrupts it."
+    with Simulator(Scenario(reply=lambda ctx: long, output_pacing=1.0)) as sim:
+        with connect_session(sim.ws_url) as client:
+            client.configure(audio={"input": {"turn_detection": None}})
+            _create(client, "talk")
+            client.send({"type": "response.create"})
+            delta = client.recv_until("response.output_audio.delta")[-1]
+            played_ms = len(base64.b64decode(delta["delta"])) // 48 // 2
+            client.send({"type": "conversation.item.truncate", "item_id": delta["item_id"],
+                         "content_index": 0, "audio_end_ms": played_ms})
+            assert client.recv_until("conversation.item.truncated")[-1]["item_id"] == (
+                delta["item_id"])
+            client.send({"type": "response.cancel"})
+            client.recv_until("response.done")
+            client.send({"type": "conversation.item.retrieve", "item_id": delta["item_id"]})
+            item = client.recv_until("conversation.item.retrieved")[-1]["item"]
+            assert item["status"] == "incomplete"
+            content = item["content"][0]
+            assert abs(len(base64.b64decode(content["audio"])) - played_ms * 48) <= 2
+            assert long.startswith(content["transcript"])

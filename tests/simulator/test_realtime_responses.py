@@ -257,7 +257,8 @@ def test_function_call_turn_and_reply_after_tool_output() -> None:
         assert json.loads(args_done["arguments"]) == {"query": "Paris"}
         assert "".join(d["delta"] for d in deltas) == args_done["arguments"]
         output = events[-2]["response"]["output"]
-        assert output[0]["status"] == "completed" and output[0]["arguments"] == args_done["arguments"]
+        assert output[0]["status"] == "completed"
+        assert output[0]["arguments"] == args_done["arguments"]
         client.send({"type": "conversation.item.create", "item": {
             "type": "function_call_output", "call_id": added["call_id"], "output": "21C"}})
         client.recv_until("conversation.item.done")

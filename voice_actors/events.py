@@ -1,0 +1,46 @@
+"""Events yielded by ``VoiceResult.stream()``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+import numpy as np
+
+from realtime_actors.protocol.audio import pcm16_from_bytes
+
+LifecycleName = Literal["turn_started", "turn_ended", "session_ended"]
+"""The lifecycle markers of a run."""
+
+
+@attrs.frozen(kw_only=True)
+class VoiceStreamEventAudio:
+    """A chunk of spoken reply: 24 kHz mono PCM16 little-endian bytes."""
+
+    data: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+    type: Literal["voice_stream_event_audio"] = "voice_stream_event_audio"
+
+    @property
+    def pcm(self) -> np.ndarray:
+        """The samples as a read-only int16 numpy array."""
+        return pcm16_from_bytes(self.data)
+
+
+@attrs.frozen(kw_only=True)
+class VoiceStreamEventLifecycle:
+    """A turn boundary (``turn_started``/``turn_ended``) or the end of the run."""
+
+    event: LifecycleName
+    type: Literal["voice_stream_event_lifecycle"] = "voice_stream_event_lifecycle"
+
+
+@attrs.frozen(kw_only=True)
+class VoiceStreamEventError:
+    """The run failed; ``session_ended`` follows."""
+
+    error: Exception
+    type: Literal["voice_stream_event_error"] = "voice_stream_event_error"
+
+
+VoiceStreamEvent = VoiceStreamEventAudio | VoiceStreamEventLifecycle | VoiceStreamEventError
+"""Any event of a voice stream."""

@@ -1,0 +1,294 @@
+"""Blocking HTTP calls of the voice pipeline (run in worker threads, never in an actor).
+
+``AudioHTTPClient.transcribe`` posts a WAV to ``/audio/transcriptions``;
+``AudioHTTPClient.speech`` streams PCM from ``/audio/speech``. Errors become typed
+:class:`~voice_actors.errors.VoiceHTTPError` subclasses; rate limits and 5xx answers are retried
+a bounded number of times (honouring ``Retry-After``), quota and auth errors never are.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import requests
+
+from realtime_actors.auth import ApiKey, auth_headers
+from realtime_actors.tls import requests_verify
+from voice_actors.config import STTSettings, TTSSettings, VoicePipelineConfig
+from voice_actors.errors import (
+    QuotaExceededError,
+    RateLimitError,
+    VoiceAuthError,
+    VoiceCancelledError,
+    VoiceConnectionError,
+    VoiceHTTPError,
+    VoiceRequestError,
+    VoiceServerError,
+    VoiceTimeoutError,
+)
+from voice_actors.input import AudioInput
+
+logger = logging.getLogger(__name__)
+
+_QUOTA_CODES = frozenset(
+    {
+        "insufficient_quota",
+        "credit_balance_exhausted",
+        "organization_spend_limit_exceeded",
+        "project_spend_limit_exceeded",
+        "organization_usage_limit_exceeded",
+    }
+)
+_CHUNK_BYTES = 4800
+
+
+class CancelToken:
+    """Cancellation shared by one run: a flag plus the open responses to close on cancel."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._open: set[requests.Response] = set()
+
+    @property
+    def cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
+        return self._event.is_set()
+
+    def cancel(self) -> None:
+        """Set the flag and close every open response (their readers then fail fast)."""
+        self._event.set()
+        with self._lock:
+            responses = list(self._open)
+        for response in responses:
+            response.close()
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds``; True when cancelled meanwhile."""
+        return self._event.wait(seconds)
+
+    def check(self) -> None:
+        """Raise VoiceCancelledError when cancelled."""
+        if self._event.is_set():
+            raise VoiceCancelledError("the run was cancelled")
+
+    def track(self, response: requests.Response) -> None:
+        """Register an open response (closed at once when already cancelled)."""
+        with self._lock:
+            self._open.add(response)
+        if self._event.is_set():
+            response.close()
+
+    def untrack(self, response: requests.Response) -> None:
+        """Forget a response once it is done."""
+        with self._lock:
+            self._open.discard(response)
+
+
+def _error_body(response: requests.Response) -> tuple[str | None, str]:
+    """(error code, message) of an OpenAI error answer, tolerating non-JSON bodies."""
+    try:
+        text = response.content.decode("utf-8", "replace")[:2000]
+    except requests.RequestException as exc:
+        return None, f"(unreadable error body: {type(exc).__name__})"
+    try:
+        error = json.loads(text).get("error") or {}
+    except (ValueError, AttributeError):
+        return None, text[:300]
+    if not isinstance(error, dict):
+        return None, text[:300]
+    code = error.get("code") if isinstance(error.get("code"), str) else None
+    if code is None and isinstance(error.get("type"), str) and error["type"] in _QUOTA_CODES:
+        code = error["type"]
+    return code, str(error.get("message") or "")[:500]
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    ms = response.headers.get("retry-after-ms")
+    seconds = response.headers.get("Retry-After")
+    try:
+        if ms is not None:
+            return max(0.0, float(ms) / 1000.0)
+        if seconds is not None:
+            return max(0.0, float(seconds))
+    except ValueError:
+        logger.warning("ignoring an unparsable Retry-After header")
+    return None
+
+
+def http_error(response: requests.Response, endpoint: str) -> VoiceHTTPError:
+    """The typed error of a non-2xx answer."""
+    status = response.status_code
+    code, message = _error_body(response)
+    text = f"{endpoint} request failed with HTTP {status} ({code}): {message}"
+    kwargs: dict[str, Any] = {"endpoint": endpoint, "status": status, "code": code}
+    if status == 401:
+        return VoiceAuthError(text, **kwargs)
+    if status == 429 and code in _QUOTA_CODES:
+        return QuotaExceededError(text, **kwargs)
+    if status == 429:
+        return RateLimitError(text, **kwargs)
+    if status >= 500:
+        return VoiceServerError(text, **kwargs)
+    return VoiceRequestError(text, **kwargs)
+
+
+class AudioHTTPClient:
+    """Calls the audio REST endpoints of ``base_url`` with one API key."""
+
+    def __init__(self, *, base_url: str, api_key: ApiKey, config: VoicePipelineConfig) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._config = config
+
+    def __repr__(self) -> str:
+        return f"AudioHTTPClient(base_url={self._base_url!r}, api_key={self._api_key!r})"
+
+    def _request(
+        self, endpoint: str, send: Callable[[], requests.Response], token: CancelToken
+    ) -> requests.Response:
+        """Send with bounded retries; returns a 2xx response (streamed, tracked by ``token``)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            token.check()
+            try:
+                response = send()
+            except requests.Timeout as exc:
+                raise VoiceTimeoutError(
+                    f"{endpoint} request timed out: {type(exc).__name__}", endpoint=endpoint
+                ) from exc
+            except requests.RequestException as exc:
+                token.check()
+                raise VoiceConnectionError(
+                    f"{endpoint} request failed: {type(exc).__name__}", endpoint=endpoint
+                ) from exc
+            if response.ok:
+                token.track(response)
+                return response
+            try:
+                error = http_error(response, endpoint)
+                wait = _retry_after(response)
+            finally:
+                response.close()
+            retryable = isinstance(error, RateLimitError | VoiceServerError)
+            if not retryable or attempt >= self._config.max_attempts:
+                raise error
+            delay = min(
+                wait if wait is not None else 0.5 * 2 ** (attempt - 1),
+                self._config.max_retry_wait_s,
+            )
+            logger.warning(
+                "%s: HTTP %s (%s), retrying in %.2fs (attempt %d of %d)",
+                endpoint, error.status, error.code, delay, attempt + 1, self._config.max_attempts,
+            )  # fmt: skip
+            if token.wait(delay):
+                token.check()
+
+    def _timeouts(self) -> tuple[float, float]:
+        return (self._config.connect_timeout_s, self._config.read_timeout_s)
+
+    def transcribe(self, audio: AudioInput, settings: STTSettings, token: CancelToken) -> str:
+        """Transcribe one utterance; returns the text."""
+        endpoint = "transcriptions"
+        data: dict[str, str] = {"model": settings.model}
+        if settings.language is not None:
+            data["language"] = settings.language
+        if settings.prompt is not None:
+            data["prompt"] = settings.prompt
+        if settings.temperature is not None:
+            data["temperature"] = repr(float(settings.temperature))
+        wav = audio.to_wav()
+
+        def send() -> requests.Response:
+            return requests.post(
+                f"{self._base_url}/audio/transcriptions",
+                headers=auth_headers(self._api_key),
+                data=data,
+                files={"file": ("audio.wav", wav, "audio/wav")},
+                timeout=self._timeouts(),
+                verify=requests_verify(),
+                stream=True,
+            )
+
+        response = self._request(endpoint, send, token)
+        try:
+            body = b"".join(self._chunks(response, endpoint, token))
+        finally:
+            token.untrack(response)
+            response.close()
+        try:
+            text = json.loads(body)["text"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise VoiceConnectionError(
+                f"transcription answer is not a JSON object with a text ({len(body)} bytes)",
+                endpoint=endpoint,
+                status=response.status_code,
+            ) from exc
+        if not isinstance(text, str):
+            raise VoiceConnectionError("transcription text is not a string", endpoint=endpoint)
+        return text
+
+    def speech(self, text: str, settings: TTSSettings, token: CancelToken) -> Iterator[bytes]:
+        """Synthesise ``text``; yields 24 kHz mono PCM16 chunks as they arrive."""
+        endpoint = "speech"
+        body: dict[str, Any] = {
+            "model": settings.model,
+            "input": text,
+            "voice": settings.voice,
+            "response_format": "pcm",
+        }
+        if settings.instructions is not None:
+            body["instructions"] = settings.instructions
+        if settings.speed is not None:
+            body["speed"] = settings.speed
+
+        def send() -> requests.Response:
+            return requests.post(
+                f"{self._base_url}/audio/speech",
+                headers=auth_headers(self._api_key),
+                json=body,
+                timeout=self._timeouts(),
+                verify=requests_verify(),
+                stream=True,
+            )
+
+        response = self._request(endpoint, send, token)
+        try:
+            carry = b""
+            for piece in self._chunks(response, endpoint, token):
+                joined = carry + piece
+                cut = len(joined) - (len(joined) % 2)
+                carry = joined[cut:]
+                if cut:
+                    yield joined[:cut]
+            if carry:
+                logger.warning("speech answer had an odd length; dropping its last byte")
+        finally:
+            token.untrack(response)
+            response.close()
+
+    @staticmethod
+    def _chunks(
+        response: requests.Response, endpoint: str, token: CancelToken
+    ) -> Iterator[bytes]:
+        try:
+            for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
+                token.check()
+                if chunk:
+                    yield chunk
+        except requests.Timeout as exc:
+            raise VoiceTimeoutError(f"{endpoint} answer timed out", endpoint=endpoint) from exc
+        except (requests.RequestException, OSError, AttributeError, ValueError) as exc:
+            # A response closed by cancel() surfaces as one of these in the reading thread.
+            token.check()
+            raise VoiceConnectionError(
+                f"{endpoint} answer was cut off: {type(exc).__name__}",
+                endpoint=endpoint,
+                status=response.status_code,
+            ) from exc
+        token.check()

@@ -1,0 +1,112 @@
+"""``VoiceResult``: the consumer side of one pipeline run."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+from voice_actors.errors import PipelineStoppedError, StreamTimeoutError, VoiceCancelledError
+from voice_actors.events import (
+    VoiceStreamEvent,
+    VoiceStreamEventAudio,
+    VoiceStreamEventError,
+    VoiceStreamEventLifecycle,
+)
+from voice_actors.http_client import CancelToken
+
+logger = logging.getLogger(__name__)
+
+_END = object()
+_POLL_S = 0.2
+
+
+class VoiceResult:
+    """Events of one run, in order. Producers are the run's worker threads and the actor.
+
+    The stream always ends: after ``session_ended`` (an error event comes just before it when
+    the run failed), including when the pipeline actor stops or dies.
+    """
+
+    def __init__(self, *, is_alive: Callable[[], bool]) -> None:
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._is_alive = is_alive
+        self.token = CancelToken()
+        """Cancellation of the run's HTTP requests (used by the pipeline's workers)."""
+
+    @property
+    def finished(self) -> bool:
+        """True once the run produced its last event."""
+        with self._lock:
+            return self._closed
+
+    def emit(self, event: VoiceStreamEvent) -> bool:
+        """Queue an event; returns False (and drops it) when the run already finished."""
+        with self._lock:
+            if self._closed:
+                logger.debug("voice run already finished; dropping %s", type(event).__name__)
+                return False
+            self._queue.put(event)
+            return True
+
+    def audio(self, data: bytes) -> bool:
+        """Queue an audio chunk."""
+        return self.emit(VoiceStreamEventAudio(data=data))
+
+    def lifecycle(self, name: str) -> bool:
+        """Queue ``turn_started`` or ``turn_ended``."""
+        return self.emit(VoiceStreamEventLifecycle(event=name))  # type: ignore[arg-type]
+
+    def finish(self, error: Exception | None = None) -> bool:
+        """End the run: the error event (if any), then ``session_ended``. Later calls do nothing.
+
+        Returns True when this call ended the run.
+        """
+        with self._lock:
+            if self._closed:
+                return False
+            self._closed = True
+            if error is not None:
+                self._queue.put(VoiceStreamEventError(error=error))
+            self._queue.put(VoiceStreamEventLifecycle(event="session_ended"))
+            self._queue.put(_END)
+        return True
+
+    def cancel(self) -> None:
+        """Stop the run: close its HTTP streams and end the stream with a
+        :class:`VoiceCancelledError` event (then ``session_ended``). A request still waiting
+        for its answer's headers finishes in the background and its answer is discarded."""
+        self.token.cancel()
+        self.finish(VoiceCancelledError("the run was cancelled"))
+
+    def stream(self, timeout: float | None = None) -> Iterator[VoiceStreamEvent]:
+        """Yield the events in order until ``session_ended``.
+
+        ``timeout`` bounds the whole stream: when it runs out the run is cancelled and the
+        stream ends with a :class:`StreamTimeoutError` event. When the pipeline actor is found
+        dead the stream ends with a :class:`PipelineStoppedError` event.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = _POLL_S
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.finish(StreamTimeoutError(f"no end of the voice run after {timeout}s"))
+                    self.token.cancel()
+                    wait = _POLL_S
+                else:
+                    wait = min(wait, remaining)
+            try:
+                item = self._queue.get(timeout=wait)
+            except queue.Empty:
+                if not self._is_alive():
+                    self.finish(PipelineStoppedError("the pipeline actor is not running"))
+                continue
+            if item is _END:
+                return
+            yield item  # type: ignore[misc]

@@ -1,0 +1,187 @@
+"""The body of one pipeline run, executed in a worker thread (never in the actor's loop).
+
+STT -> workflow -> TTS: the workflow's text is split into sentences by a producer thread, each
+sentence is synthesised in a small bounded pool, and this thread plays the segments in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from voice_actors.config import VoicePipelineConfig
+from voice_actors.errors import VoiceCancelledError, VoiceError, WorkflowError
+from voice_actors.http_client import AudioHTTPClient
+from voice_actors.input import AudioInput
+from voice_actors.result import VoiceResult
+from voice_actors.text_split import SentenceSplitter
+from voice_actors.workflow import VoiceWorkflowBase
+
+logger = logging.getLogger(__name__)
+
+_DONE = object()
+_POLL_S = 0.2
+_JOIN_S = 5.0
+
+Reply = Callable[[], Iterable[str]]
+"""Produces a turn's reply text (called in the workflow producer thread)."""
+
+
+class _Segment:
+    """One sentence being synthesised: its chunks, then ``_DONE`` or an exception."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.chunks: queue.Queue[object] = queue.Queue()
+
+
+class RunWorker:
+    """Runs the turns of one run and reports into its :class:`VoiceResult`."""
+
+    def __init__(
+        self,
+        *,
+        client: AudioHTTPClient,
+        workflow: VoiceWorkflowBase,
+        config: VoicePipelineConfig,
+        result: VoiceResult,
+    ) -> None:
+        self._client = client
+        self._workflow = workflow
+        self._config = config
+        self._result = result
+        self._token = result.token
+
+    def run_single(self, audio: AudioInput, *, greet: bool = False) -> None:
+        """Thread target for one utterance: (greeting turn,) transcribe, answer, speak.
+
+        Always finishes the result, with the error when one happened.
+        """
+        error: Exception | None = None
+        try:
+            if greet:
+                self.greeting_turn()
+            transcript = self._client.transcribe(audio, self._config.stt_settings, self._token)
+            logger.info("voice run: transcript of %d chars", len(transcript))
+            self.turn(lambda: self._workflow.run(transcript))
+        except VoiceError as exc:
+            error = exc
+        except Exception as exc:
+            logger.exception("voice run failed unexpectedly")
+            error = exc
+        if error is not None and not isinstance(error, VoiceCancelledError):
+            logger.warning("voice run ended with %s: %s", type(error).__name__, error)
+        self._result.finish(error)
+
+    def greeting_turn(self) -> None:
+        """Speak ``workflow.on_start()`` as its own turn, unless it yields no text."""
+        try:
+            greeting = list(self._workflow.on_start())
+        except Exception as exc:
+            raise WorkflowError(f"workflow.on_start() raised {type(exc).__name__}: {exc}") from exc
+        if any(isinstance(t, str) and t.strip() for t in greeting):
+            self.turn(lambda: greeting)
+
+    def turn(self, reply: Reply) -> None:
+        """One turn: ``turn_started``, the spoken reply, ``turn_ended``.
+
+        ``reply`` is a zero-argument callable returning the workflow's iterable of strings
+        (called in the producer thread, so a slow workflow does not delay playback).
+        """
+        self._token.check()
+        self._result.lifecycle("turn_started")
+        self._speak(reply)
+        self._token.check()
+        self._result.lifecycle("turn_ended")
+
+    def _speak(self, reply: Reply) -> None:
+        segments: queue.Queue[object] = queue.Queue()
+        pool = ThreadPoolExecutor(
+            max_workers=self._config.tts_concurrency, thread_name_prefix="voice-tts"
+        )
+        producer = threading.Thread(
+            target=self._produce, args=(reply, segments, pool), name="voice-workflow", daemon=True
+        )
+        producer.start()
+        try:
+            self._dispatch(segments)
+        except BaseException:
+            self._token.cancel()
+            raise
+        finally:
+            producer.join(timeout=_JOIN_S)
+            if producer.is_alive():
+                logger.warning("voice workflow thread still running after the turn ended")
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _produce(
+        self, reply: Reply, segments: queue.Queue[object], pool: ThreadPoolExecutor
+    ) -> None:
+        splitter = SentenceSplitter(self._config.tts_settings.min_sentence_chars)
+        try:
+            texts = reply()
+            if isinstance(texts, str) or not isinstance(texts, Iterable):
+                raise WorkflowError(
+                    f"a workflow must return an iterable of strings, got {type(texts).__name__}"
+                )
+            for fragment in texts:
+                if self._token.cancelled:
+                    return
+                if not isinstance(fragment, str):
+                    raise WorkflowError(
+                        f"a workflow yielded a {type(fragment).__name__}, not a str"
+                    )
+                for sentence in splitter.feed(fragment):
+                    segments.put(self._submit(sentence, pool))
+            rest = splitter.flush()
+            if rest is not None:
+                segments.put(self._submit(rest, pool))
+        except Exception as exc:
+            if not isinstance(exc, VoiceError):
+                logger.warning("voice workflow raised %s", type(exc).__name__)
+                wrapped = WorkflowError(f"the workflow raised {type(exc).__name__}: {exc}")
+                wrapped.__cause__ = exc
+                exc = wrapped
+            segments.put(exc)
+        finally:
+            segments.put(_DONE)
+
+    def _submit(self, text: str, pool: ThreadPoolExecutor) -> _Segment:
+        segment = _Segment(text)
+        pool.submit(self._synthesise, segment)
+        return segment
+
+    def _synthesise(self, segment: _Segment) -> None:
+        try:
+            for chunk in self._client.speech(segment.text, self._config.tts_settings, self._token):
+                segment.chunks.put(chunk)
+            segment.chunks.put(_DONE)
+        except Exception as exc:
+            segment.chunks.put(exc)
+
+    def _get(self, q: queue.Queue[object]) -> object:
+        while True:
+            try:
+                return q.get(timeout=_POLL_S)
+            except queue.Empty:
+                self._token.check()
+
+    def _dispatch(self, segments: queue.Queue[object]) -> None:
+        """Play the segments in text order as their audio arrives."""
+        while True:
+            item = self._get(segments)
+            if item is _DONE:
+                return
+            if isinstance(item, Exception):
+                raise item
+            assert isinstance(item, _Segment)
+            while True:
+                chunk = self._get(item.chunks)
+                if chunk is _DONE:
+                    break
+                if isinstance(chunk, Exception):
+                    raise chunk
+                self._result.audio(chunk)  # type: ignore[arg-type]
