@@ -16,7 +16,7 @@ import pykka
 
 from .agent import RealtimeAgent
 from .auth import auth_headers, resolve_api_key
-from .errors import RealtimeError
+from .errors import ConfigError, RealtimeError
 from .event_sink import EventSink
 from .events import SessionEndedEvent, SessionEvent
 from .history import HistoryItem
@@ -69,7 +69,8 @@ class Session:
     def subscribe(self, listener: pykka.ActorRef[Any]) -> None:
         """Tell ``listener`` every session event from now on (idempotent)."""
         if not isinstance(listener, pykka.ActorRef):
-            raise TypeError("subscribe() takes a pykka ActorRef")
+            raise ConfigError(
+                f"subscribe() takes a pykka ActorRef, not {type(listener).__name__}")
         self._ask("subscribe", listener)
 
     def unsubscribe(self, listener: pykka.ActorRef[Any]) -> None:

@@ -90,13 +90,16 @@ class SessionActor(pykka.ThreadingActor):
     def _teardown(self, reason: str) -> None:
         self._apply(self.core.close())
         self._executor.shutdown(timeout=STOP_TIMEOUT_S)
+        self._stop_connection()
+        self._end(reason)
+
+    def _stop_connection(self) -> None:
         ws, self._ws = self._ws, None
         if ws is not None:
             try:
                 ws.stop(block=True, timeout=STOP_TIMEOUT_S)
             except pykka.Timeout:
                 logger.error("connection actor did not stop within %.1fs", STOP_TIMEOUT_S)
-        self._end(reason)
 
     def _end(self, reason: str) -> None:
         if not self._ended:
@@ -134,7 +137,8 @@ class SessionActor(pykka.ThreadingActor):
         return None
 
     def _on_closed(self, message: ConnectionClosed) -> None:
-        self._ws = None
+        # the socket and its reader are gone; the connection actor must still be stopped
+        self._stop_connection()
         self._apply(self.core.on_disconnected())
         if self.core.closed:
             return

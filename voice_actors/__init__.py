@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from voice_actors.agent_workflow import AgentWorkflow
 from voice_actors.config import STTSettings, TTSSettings, VoicePipelineConfig
 from voice_actors.errors import (
     PipelineStoppedError,
@@ -27,11 +28,14 @@ from voice_actors.events import (
 from voice_actors.input import AudioInput
 from voice_actors.pipeline import Pipeline, PipelineActor
 from voice_actors.result import VoiceResult
+from voice_actors.streamed_input import EnergyVAD, StreamedAudioInput, VADSettings
 from voice_actors.text_split import SentenceSplitter
 from voice_actors.workflow import SimpleWorkflow, VoiceWorkflowBase
 
 __all__ = [
+    "AgentWorkflow",
     "AudioInput",
+    "EnergyVAD",
     "Pipeline",
     "PipelineActor",
     "PipelineStoppedError",
@@ -41,7 +45,9 @@ __all__ = [
     "SentenceSplitter",
     "SimpleWorkflow",
     "StreamTimeoutError",
+    "StreamedAudioInput",
     "TTSSettings",
+    "VADSettings",
     "VoiceAuthError",
     "VoiceCancelledError",
     "VoiceConnectionError",

@@ -18,6 +18,7 @@ from voice_actors.http_client import AudioHTTPClient
 from voice_actors.input import AudioInput
 from voice_actors.result import VoiceResult
 from voice_actors.runner import RunWorker
+from voice_actors.streamed_input import StreamedAudioInput
 from voice_actors.workflow import VoiceWorkflowBase
 
 logger = logging.getLogger(__name__)
@@ -45,13 +46,15 @@ class PipelineActor(pykka.ThreadingActor):
         self._runs: dict[int, tuple[VoiceResult, threading.Thread]] = {}
         self._greeted = False
 
-    def run(self, audio: AudioInput) -> VoiceResult:
-        """Start a run for one utterance; returns its result at once.
+    def run(self, audio: AudioInput | StreamedAudioInput) -> VoiceResult:
+        """Start a run (one utterance, or multi-turn streamed input); returns its result at once.
 
         The first run of the pipeline starts with the workflow's greeting turn (if any).
         """
-        if not isinstance(audio, AudioInput):
-            raise ConfigError(f"run() needs an AudioInput, got {type(audio).__name__}")
+        if not isinstance(audio, AudioInput | StreamedAudioInput):
+            raise ConfigError(
+                f"run() needs an AudioInput or StreamedAudioInput, got {type(audio).__name__}"
+            )
         ref = self.actor_ref
         result = VoiceResult(is_alive=ref.is_alive)
         run_id = next(self._ids)
@@ -63,7 +66,10 @@ class PipelineActor(pykka.ThreadingActor):
 
         def target() -> None:
             try:
-                worker.run_single(audio, greet=greet)
+                if isinstance(audio, StreamedAudioInput):
+                    worker.run_streamed(audio, greet=greet)
+                else:
+                    worker.run_single(audio, greet=greet)
             finally:
                 try:
                     ref.tell(_RunFinished(run_id))
@@ -92,12 +98,12 @@ class PipelineActor(pykka.ThreadingActor):
     def _end_runs(self, reason: str) -> None:
         runs, self._runs = list(self._runs.values()), {}
         for result, _ in runs:
-            result.cancel()
-        for result, thread in runs:
+            result.finish(PipelineStoppedError(reason))
+            result.token.cancel()
+        for _, thread in runs:
             thread.join(timeout=_JOIN_S)
             if thread.is_alive():
                 logger.warning("voice run thread %s did not stop in time", thread.name)
-            result.finish(PipelineStoppedError(reason))
         try:
             self._workflow.close()
         except Exception:
@@ -147,7 +153,7 @@ class Pipeline:
         """True while the actor runs."""
         return self.actor_ref.is_alive()
 
-    def run(self, audio: AudioInput, *, timeout: float = 10.0) -> VoiceResult:
+    def run(self, audio: AudioInput | StreamedAudioInput, *, timeout: float = 10.0) -> VoiceResult:
         """Start a run; events come from ``result.stream()``."""
         try:
             return self.actor_ref.proxy().run(audio).get(timeout=timeout)

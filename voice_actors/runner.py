@@ -17,6 +17,7 @@ from voice_actors.errors import VoiceCancelledError, VoiceError, WorkflowError
 from voice_actors.http_client import AudioHTTPClient
 from voice_actors.input import AudioInput
 from voice_actors.result import VoiceResult
+from voice_actors.streamed_input import EnergyVAD, StreamedAudioInput
 from voice_actors.text_split import SentenceSplitter
 from voice_actors.workflow import VoiceWorkflowBase
 
@@ -75,6 +76,37 @@ class RunWorker:
         if error is not None and not isinstance(error, VoiceCancelledError):
             logger.warning("voice run ended with %s: %s", type(error).__name__, error)
         self._result.finish(error)
+
+    def run_streamed(self, audio: StreamedAudioInput, *, greet: bool = False) -> None:
+        """Thread target for multi-turn input: (greeting turn,) then one turn per utterance."""
+        error: Exception | None = None
+        try:
+            if greet:
+                self.greeting_turn()
+            vad = EnergyVAD(audio.vad)
+            while True:
+                self._token.check()
+                chunk = audio.get(timeout=_POLL_S)
+                if chunk is None:
+                    break
+                for utterance in vad.feed(chunk):
+                    self._answer(AudioInput(pcm=utterance))
+            rest = vad.flush()
+            if rest is not None:
+                self._answer(AudioInput(pcm=rest))
+        except VoiceError as exc:
+            error = exc
+        except Exception as exc:
+            logger.exception("voice run failed unexpectedly")
+            error = exc
+        self._result.finish(error)
+
+    def _answer(self, utterance: AudioInput) -> None:
+        transcript = self._client.transcribe(utterance, self._config.stt_settings, self._token)
+        if not transcript.strip():
+            logger.info("voice run: empty transcript of %.0f ms; no turn", utterance.duration_ms)
+            return
+        self.turn(lambda: self._workflow.run(transcript))
 
     def greeting_turn(self) -> None:
         """Speak ``workflow.on_start()`` as its own turn, unless it yields no text."""

@@ -109,6 +109,7 @@ class Harness:
         self.sims: list[Simulator] = []
         self.sessions: list[rt.Session] = []
         self.listeners: list[Listener] = []
+        self.actors: list[pykka.ActorRef[Any]] = []
 
     @property
     def sim(self) -> Simulator:
@@ -123,6 +124,11 @@ class Harness:
         sim.start()
         self.sims.append(sim)
         return sim
+
+    def track(self, ref: pykka.ActorRef[Any]) -> pykka.ActorRef[Any]:
+        """Stop this actor when the test ends (if it is still running)."""
+        self.actors.append(ref)
+        return ref
 
     def listener(self) -> Listener:
         """A started Collector; stopped when the test ends."""
@@ -164,10 +170,13 @@ class Harness:
         return session
 
     def release(self) -> None:
-        """Close sessions, stop collectors, check conformance, stop simulators."""
+        """Close sessions, stop actors and collectors, check conformance, stop simulators."""
         try:
             for session in self.sessions:
                 session.close()
+            for ref in self.actors:
+                if ref.is_alive():
+                    ref.stop(block=True, timeout=WAIT_S)
             for listener in self.listeners:
                 listener.stop()
             self.check_conformance()

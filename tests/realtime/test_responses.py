@@ -21,8 +21,8 @@ def _server_errors(sim: Simulator) -> list[dict[str, Any]]:
 
 
 def test_messages_during_a_response_defer_exactly_one_create(harness: Harness) -> None:
-    # audio paced at twice real time: the first response streams for about a second
-    sim = harness.start_sim(Scenario(reply=_long_first, output_pacing=0.5))
+    # paced output (0.3 s per second of audio): the first response streams for ~0.8 s
+    sim = harness.start_sim(Scenario(reply=_long_first, output_pacing=0.3))
     session = harness.run(rt.agent("Echo"))
     session.send_message("first question")
     first_audio = session.wait_for(rt.AudioEvent, WAIT_S)
@@ -64,13 +64,23 @@ def _interrupt_run(harness: Harness,
     return harness.run(rt.agent("Storyteller"), playback_tracker=tracker), sim
 
 
-def _events_after_interrupt(session: rt.Session) -> list[rt.SessionEvent]:
+def _truncated(event: rt.SessionEvent) -> bool:
+    return isinstance(event, rt.HistoryUpdatedEvent) and any(
+        h.truncated_at_ms is not None for h in event.history)
+
+
+def _events_after_interrupt(session: rt.Session, sim: Simulator) -> list[rt.SessionEvent]:
     """Events until the response ended and the history shows the truncation."""
     events = until(session, rt.AgentEndEvent)
-    if not any(isinstance(e, rt.HistoryUpdatedEvent)
-               and any(h.truncated_at_ms is not None for h in e.history) for e in events):
-        events += until(session, lambda e: isinstance(e, rt.HistoryUpdatedEvent) and any(
-            h.truncated_at_ms is not None for h in e.history))
+    if not any(_truncated(e) for e in events):
+        try:
+            events += until(session, _truncated)
+        except TimeoutError:
+            seen = [e["type"] for e in sim.server_events()
+                    if e["type"] in ("error", "conversation.item.truncated")]
+            sent = [f["type"] for f in sim.client_frames()]
+            raise AssertionError(f"no truncation in the history; server sent {seen}, "
+                                 f"client sent {sent}") from None
     return events
 
 
@@ -79,7 +89,7 @@ def test_interrupt_cancels_and_truncates_at_the_delivered_audio(harness: Harness
     session.send_message("first question")
     first = session.wait_for(rt.AudioEvent, WAIT_S)
     session.interrupt()
-    events = [first, *_events_after_interrupt(session)]
+    events = [first, *_events_after_interrupt(session, sim)]
 
     end = of_type(events, rt.AgentEndEvent)[-1]
     assert end.status == "cancelled" and end.response_id == first.response_id
@@ -118,7 +128,7 @@ def test_interrupt_truncates_at_the_playback_tracker_position(harness: Harness) 
     played = tracker.state().played_ms
     assert played > 0
     session.interrupt()
-    events = _events_after_interrupt(session)
+    events = _events_after_interrupt(session, sim)
 
     cut = of_type(events, rt.AudioInterruptedEvent)[0]
     assert cut.audio_end_ms == played

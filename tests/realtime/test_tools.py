@@ -37,6 +37,12 @@ def _outputs_sent(sim: Simulator) -> list[dict[str, Any]]:
             if f["item"]["type"] == "function_call_output"]
 
 
+def _follow_up(session: rt.Session, calling: str | None) -> list[rt.SessionEvent]:
+    """Events until the response after the tool call (not the ``calling`` one) ended."""
+    return until(session, lambda e: isinstance(e, rt.AgentEndEvent)
+                 and e.response_id != calling)
+
+
 def _answered(session: rt.Session, text: str) -> None:
     session.send_message(text)
     events = until(session, rt.AgentEndEvent)
@@ -47,15 +53,18 @@ def _answered(session: rt.Session, text: str) -> None:
 def test_tool_call_runs_and_output_gets_a_follow_up_response(harness: Harness) -> None:
     session = _run(harness, rt.agent("Weather", tools=[get_weather]))
     session.send_message("what is the get weather today")
-    start = session.wait_for(rt.ToolStartEvent, WAIT_S)
+    before = until(session, rt.ToolStartEvent)
+    calling = of_type(before, rt.AgentStartEvent)[0].response_id
+    start = before[-1]
     assert start.tool_name == "get_weather"
     assert json.loads(start.arguments) == {"city": "Paris"}
     end = session.wait_for(rt.ToolEndEvent, WAIT_S)
     assert (end.call_id, end.output, end.ok) == (start.call_id, "Sunny in Paris", True)
 
-    follow_up = until(session, lambda e: isinstance(e, rt.AgentEndEvent)
-                      and e.status == "completed")
-    assert of_type(follow_up, rt.AgentStartEvent)
+    follow_up = _follow_up(session, calling)
+    assert follow_up[-1].status == "completed"
+    assert [e.response_id for e in of_type(follow_up, rt.AgentStartEvent)] == [
+        follow_up[-1].response_id]
     assert of_type(follow_up, rt.TranscriptCompletedEvent)[-1].transcript == (
         "The tool returned: Sunny in Paris")
     sim = harness.sim
@@ -88,13 +97,15 @@ def test_unknown_tool_gets_an_error_output(harness: Harness) -> None:
                               parameters={"type": "object", "properties": {}})
     session.update_session(rt.SessionModelSettings(tools=(ghost,)))
     session.send_message("use the ghost lookup")
-    start = session.wait_for(rt.ToolStartEvent, WAIT_S)
+    before = until(session, rt.ToolStartEvent)
+    calling = of_type(before, rt.AgentStartEvent)[0].response_id
+    start = before[-1]
     assert start.tool_name == "ghost_lookup"
     end = session.wait_for(rt.ToolEndEvent, WAIT_S)
     assert end.ok is False
     assert end.output.startswith("Error:") and "ghost_lookup" in end.output
-    session.wait_for(lambda e: isinstance(e, rt.AgentEndEvent) and e.status == "completed",
-                     WAIT_S)
+    follow_up = _follow_up(session, calling)
+    assert follow_up[-1].status == "completed"
     _answered(session, "hello again")
 
 

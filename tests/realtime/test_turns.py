@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pytest
 
@@ -80,6 +82,7 @@ def test_audio_turn_with_commit_yields_audio_and_transcripts(
         assert isinstance(chunk.data, bytes) and len(chunk.data) % 2 == 0
         view = chunk.pcm
         assert view.dtype == np.dtype("<i2") and view.size == len(chunk.data) // 2
+        assert not view.flags.writeable
     assert len({(a.item_id, a.content_index) for a in audio}) == 1
     ends = of_type(events, rt.AudioEndEvent)
     assert [(e.item_id, e.content_index) for e in ends] == [(audio[0].item_id, 0)]
@@ -100,12 +103,18 @@ def test_audio_turn_with_commit_yields_audio_and_transcripts(
         "You said: what time is it")
 
 
-def test_audio_turn_accepts_numpy_float32(harness: Harness) -> None:
+@pytest.mark.parametrize("dtype", [np.float32, np.int16])
+def test_audio_turn_accepts_numpy_arrays(harness: Harness, sim: Simulator,
+                                         dtype: type[np.generic]) -> None:
     session = harness.run(_echo(), model_settings=_audio_settings())
-    speech = synthesize("float input").astype(np.float32) / 32768.0
-    events = _audio_turn(session, speech)
+    speech = synthesize("numpy input")
+    audio = speech.astype(np.float32) / 32768.0 if dtype is np.float32 else speech
+    events = _audio_turn(session, audio)
     transcripts = of_type(events, rt.TranscriptCompletedEvent)
-    assert transcripts[0].role == "user" and transcripts[0].transcript == "float input"
+    assert transcripts[0].role == "user" and transcripts[0].transcript == "numpy input"
+    appended = frames_of(sim, "input_audio_buffer.append")
+    sent = b"".join(base64.b64decode(f["audio"]) for f in appended)
+    assert len(sent) == speech.size * 2
 
 
 @pytest.mark.parametrize(

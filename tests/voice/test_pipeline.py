@@ -170,8 +170,7 @@ def test_stop_ends_an_unfinished_run_and_leaves_no_thread(
     gate.set()
     stopper.join(timeout=20)
     assert not stopper.is_alive()
-    assert kinds(events)[-2:] in (["error:PipelineStoppedError", "session_ended"],
-                                  ["error:VoiceCancelledError", "session_ended"])
+    assert kinds(events) == ["turn_started", "error:PipelineStoppedError", "session_ended"]
     assert not pipeline.is_alive
 
 
