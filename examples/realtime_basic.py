@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 
-import realtime_actors as rt
 from _common import model_config, parse_args
+
+import realtime_actors as rt
 
 
 def main() -> int:

@@ -1,4 +1,5 @@
-"""Typed exceptions of realtime-actors. Every error the library raises derives from RealtimeError."""
+"""Typed exceptions of realtime-actors; every error the library raises derives from
+RealtimeError."""
 
 from __future__ import annotations
 

@@ -127,7 +127,7 @@ class ToolExecutor:
 
     # ------------------------------------------------------------------ public API
 
-    def submit(  # noqa: PLR0917 - positional like the session's RunTool effect
+    def submit(
         self,
         tool: FunctionTool | None,
         call_id: str,
