@@ -1,63 +1,36 @@
-"""Audio conversions the simulator needs: G.711 (μ-law / A-law) and 8 kHz <-> 24 kHz."""
+"""Audio conversions the simulator needs, in terms of its session formats (G.711 and
+8 kHz <-> 24 kHz come from the protocol core)."""
 
 from __future__ import annotations
 
 import numpy as np
-import soxr
+
+from ..protocol import audio as pcm_audio
 
 PCM_RATE = 24000
 G711_RATE = 8000
 BYTES_PER_MS_PCM16 = PCM_RATE * 2 // 1000  # 48
 
 
-def _ulaw_table() -> np.ndarray:
-    codes = ~np.arange(256, dtype=np.int32) & 0xFF
-    sign = codes & 0x80
-    exponent = (codes >> 4) & 0x07
-    mantissa = codes & 0x0F
-    magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84
-    return np.where(sign != 0, -magnitude, magnitude).astype(np.int16)
-
-
-def _alaw_table() -> np.ndarray:
-    codes = np.arange(256, dtype=np.int32) ^ 0x55
-    sign = codes & 0x80
-    exponent = (codes >> 4) & 0x07
-    mantissa = codes & 0x0F
-    magnitude = np.where(
-        exponent == 0,
-        (mantissa << 4) + 8,
-        ((mantissa << 4) + 0x108) << np.maximum(exponent - 1, 0),
-    )
-    return np.where(sign != 0, magnitude, -magnitude).astype(np.int16)
-
-
-_TABLES = {"audio/pcmu": _ulaw_table(), "audio/pcma": _alaw_table()}
-_SORTED = {name: (np.argsort(t, kind="stable"), np.sort(t)) for name, t in _TABLES.items()}
+_DECODERS = {"audio/pcmu": pcm_audio.ulaw_decode, "audio/pcma": pcm_audio.alaw_decode}
+_ENCODERS = {"audio/pcmu": pcm_audio.ulaw_encode, "audio/pcma": pcm_audio.alaw_encode}
 
 
 def g711_decode(data: bytes, format_type: str) -> np.ndarray:
     """Decode G.711 bytes (``audio/pcmu`` or ``audio/pcma``) to int16 samples at 8 kHz."""
-    return _TABLES[format_type][np.frombuffer(data, dtype=np.uint8)]
+    return _DECODERS[format_type](data)
 
 
 def g711_encode(samples: np.ndarray, format_type: str) -> bytes:
-    """Encode int16 samples to G.711 bytes by nearest quantisation level."""
-    order, levels = _SORTED[format_type]
-    x = samples.astype(np.int32)
-    idx = np.clip(np.searchsorted(levels, x), 1, len(levels) - 1)
-    lower = levels[idx - 1].astype(np.int32)
-    upper = levels[idx].astype(np.int32)
-    pick = np.where(x - lower <= upper - x, idx - 1, idx)
-    return order[pick].astype(np.uint8).tobytes()
+    """Encode int16 samples to G.711 bytes (``audio/pcmu`` or ``audio/pcma``)."""
+    return _ENCODERS[format_type](samples.astype(np.int16))
 
 
 def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     """Resample int16 mono samples."""
     if rate_in == rate_out or samples.size == 0:
         return samples.astype(np.int16)
-    out = soxr.resample(samples.astype(np.float32) / 32768.0, rate_in, rate_out)
-    return np.clip(np.round(out * 32768.0), -32768, 32767).astype(np.int16)
+    return pcm_audio.resample(samples.astype(np.int16), rate_in, rate_out)
 
 
 def to_pcm24k(data: bytes, format_type: str) -> np.ndarray:
