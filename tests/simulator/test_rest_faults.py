@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import openai
@@ -15,32 +14,10 @@ from realtime_actors.simulator.errors import SimulatorError
 from realtime_actors.simulator.rest_server import RestServer
 from realtime_actors.simulator.scenario import RestFault, Scenario
 from realtime_actors.simulator.speech_codec import synthesize
+from tests.simulator.conftest import AUTH, KEY, Box
 
-KEY = "sk-test-0123456789abcdef"
-AUTH = {"Authorization": f"Bearer {KEY}"}
 SPEECH = {"model": "gpt-4o-mini-tts", "input": "hi", "voice": "alloy", "response_format": "pcm"}
 WAV = write_wav(synthesize("ok"), 24000)
-
-
-class Box:
-    """The scenario the server under test reads for every request."""
-
-    def __init__(self) -> None:
-        self.scenario = Scenario()
-
-
-@pytest.fixture
-def box() -> Box:
-    return Box()
-
-
-@pytest.fixture
-def server(box: Box) -> Iterator[RestServer]:
-    srv = RestServer(lambda: box.scenario).start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 def _speech(server: RestServer, headers: dict[str, str] | None = None) -> requests.Response:

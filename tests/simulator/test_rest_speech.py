@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -16,31 +15,9 @@ from realtime_actors.protocol.wav import read_wav
 from realtime_actors.simulator.rest_server import RestServer
 from realtime_actors.simulator.scenario import Scenario
 from realtime_actors.simulator.speech_codec import decode, synthesize
+from tests.simulator.conftest import AUTH, KEY, Box
 
-KEY = "sk-test-0123456789abcdef"
-AUTH = {"Authorization": f"Bearer {KEY}"}
 TEXT = "Speak this, please: 1, 2, 3."
-
-
-class Box:
-    """The scenario the server under test reads for every request."""
-
-    def __init__(self) -> None:
-        self.scenario = Scenario()
-
-
-@pytest.fixture
-def box() -> Box:
-    return Box()
-
-
-@pytest.fixture
-def server(box: Box) -> Iterator[RestServer]:
-    srv = RestServer(lambda: box.scenario).start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 def _body(**overrides: Any) -> dict[str, Any]:

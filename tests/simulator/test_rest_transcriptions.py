@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import struct
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -25,31 +24,9 @@ from realtime_actors.protocol.wav import write_wav
 from realtime_actors.simulator.rest_server import RestServer
 from realtime_actors.simulator.scenario import Scenario
 from realtime_actors.simulator.speech_codec import synthesize
+from tests.simulator.conftest import AUTH, KEY, Box
 
-KEY = "sk-test-0123456789abcdef"
-AUTH = {"Authorization": f"Bearer {KEY}"}
 TEXT = "Hello from the simulator, 42!"
-
-
-class Box:
-    """The scenario the server under test reads for every request."""
-
-    def __init__(self) -> None:
-        self.scenario = Scenario()
-
-
-@pytest.fixture
-def box() -> Box:
-    return Box()
-
-
-@pytest.fixture
-def server(box: Box) -> Iterator[RestServer]:
-    srv = RestServer(lambda: box.scenario).start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 def _assert_no_extra(model: pydantic.BaseModel) -> None:
