@@ -1,40 +1,34 @@
-"""A text conversation with a realtime agent: two turns, printed as they stream."""
+"""A text conversation with a realtime agent: two turns, each reply printed when it ends."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
-from _common import model_config, parse_args
+from _common import LiveGuard, connect, run_example, say, summary
+from _events import EventPrinter, run_session_turns
 
 import realtime_actors as rt
 
+QUESTIONS = ["Hello from realtime-actors!", "What can you do?"]
 
-def main() -> int:
-    args = parse_args(__doc__ or "")
-    assistant = rt.agent(name="Assistant", instructions="You are concise and helpful.")
+
+def main(args: argparse.Namespace) -> int:
+    """Run two text turns with one agent and print the summary."""
+    assistant = rt.agent("Assistant", instructions="You are concise and helpful.")
     config = rt.RunConfig(
-        model_settings=rt.SessionModelSettings(output_modalities=["text"]),
-        raw_events=False,
+        model_settings=rt.SessionModelSettings(output_modalities=["text"]), raw_events=False
     )
-    answered = 0
-    with model_config(args.live) as mc, rt.run(assistant, config=config, model_config=mc) as s:
-        for text in ("Hello from realtime-actors!", "What can you do?"):
-            print(f"user      > {text}")
-            s.send_message(text)
-            reply = []
-            for event in s.events(timeout=30):
-                if isinstance(event, rt.TextDeltaEvent):
-                    reply.append(event.delta)
-                elif isinstance(event, rt.ErrorEvent):
-                    print(f"error     ! {event.code}: {event.message}")
-                    return 1
-                elif isinstance(event, rt.AgentEndEvent):
-                    print(f"assistant > {''.join(reply)}  [{event.status}]")
-                    answered += 1
-                    break
-        print(f"summary: {answered} turns answered, {len(s.history())} history items")
-    return 0 if answered == 2 else 1
+    printer = EventPrinter()
+    with connect(args) as target:
+        guard = LiveGuard(target)
+        run_session_turns(
+            lambda: rt.run(assistant, config=config, model_config=target.model_config),
+            QUESTIONS, printer, guard, target.timeout_s,
+        )
+    say(summary(turns=printer.turns, responses=printer.responses, tools=printer.tools))
+    return 0 if printer.turns == len(QUESTIONS) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_example(main, __doc__ or ""))

@@ -9,6 +9,14 @@ __version__ = "0.1.0"
 
 from .agent import Handoff, RealtimeAgent, RunContext, agent, handoff, handoff_tool_name
 from .auth import ApiKey, resolve_api_key
+from .diagnostics import (
+    DiagnosticsInputError,
+    ProbeError,
+    ProbeProof,
+    format_probe_failure,
+    probe_text_turn,
+    skip_reason_for_error,
+)
 from .errors import (
     AudioFormatError,
     AuthError,
@@ -50,8 +58,10 @@ from .protocol.session_config import (
     TranscriptionConfig,
     TurnDetectionConfig,
 )
+from .reconnect import DisconnectKind, ReconnectPolicy, classify_disconnect
 from .run_config import ModelConfig, RunConfig
 from .session import Session, SessionClosedError, run
+from .session_actor import QueueFullError
 from .tools import (
     FunctionTool,
     ToolArgumentsError,
@@ -83,6 +93,8 @@ __all__ = [
     "ConfigError",
     "ConnectionEvent",
     "ConnectionSendError",
+    "DiagnosticsInputError",
+    "DisconnectKind",
     "ErrorEvent",
     "FrameEncodeError",
     "FunctionTool",
@@ -101,10 +113,14 @@ __all__ = [
     "OutputGuardrail",
     "PlaybackState",
     "PlaybackTracker",
+    "ProbeError",
+    "ProbeProof",
     "ProtocolError",
+    "QueueFullError",
     "RawModelEvent",
     "RealtimeAgent",
     "RealtimeError",
+    "ReconnectPolicy",
     "RunConfig",
     "RunContext",
     "SendError",
@@ -131,9 +147,13 @@ __all__ = [
     "WebSocketActor",
     "__version__",
     "agent",
+    "classify_disconnect",
+    "format_probe_failure",
     "function_tool",
     "handoff",
     "handoff_tool_name",
+    "probe_text_turn",
     "resolve_api_key",
     "run",
+    "skip_reason_for_error",
 ]

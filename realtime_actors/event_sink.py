@@ -7,15 +7,20 @@ import logging
 import threading
 import time
 
+from .errors import ConfigError
 from .events import SessionEndedEvent, SessionEvent
 
 logger = logging.getLogger(__name__)
 
 
 class EventSink:
-    """Keeps the most recent events until a script reads them; never blocks the writer."""
+    """Keeps the most recent events until a script reads them; never blocks the writer.
+
+    ``maxlen`` (the run config's ``event_buffer``) must be a positive int, else ConfigError."""
 
     def __init__(self, maxlen: int) -> None:
+        if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 1:
+            raise ConfigError(f"event_buffer must be a positive int, not {maxlen!r}")
         self._events: collections.deque[SessionEvent] = collections.deque()
         self._maxlen = maxlen
         self._cond = threading.Condition()

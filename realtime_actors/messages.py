@@ -45,7 +45,11 @@ class ModelEvents:
 
 @attrs.frozen
 class ConnectionOpened:
-    """The connection is ready for traffic."""
+    """The connection is ready for traffic; ``connection`` is the ActorRef of the incarnation
+    that opened it (send frames there)."""
+
+    connection: Any = None
+    generation: int = 0
 
 
 @attrs.frozen
@@ -56,6 +60,11 @@ class ConnectionClosed:
     reason: str
     abnormal: bool
     handshake_status: int | None = None
+    recoverable: bool = False
+    requested: bool = False
+    """We closed it (the session or its supervisor is stopping)."""
+    """Whether a new connection may fix it (see :func:`realtime_actors.reconnect.
+    classify_disconnect`); always False for a close we asked for."""
 
 
 @attrs.frozen

@@ -13,6 +13,7 @@ from .errors import ConfigError
 from .guardrails import OutputGuardrail
 from .playback import PlaybackTracker
 from .protocol.session_config import SessionModelSettings
+from .reconnect import ReconnectPolicy
 
 DEFAULT_URL = "wss://api.openai.com/v1/realtime"
 DEFAULT_MODEL = "gpt-realtime"
@@ -81,4 +82,6 @@ class RunConfig:
     event_buffer: int = 10_000
     """Events kept for ``Session.events()``; the oldest are dropped (with a warning) beyond."""
     pending_limit: int = 1_000
-    """User calls queued while disconnected before they are refused."""
+    """Client events queued while disconnected before user calls are refused."""
+    reconnect: ReconnectPolicy = attrs.field(factory=ReconnectPolicy)
+    """What happens when the connection drops (by default: reconnect and restore)."""

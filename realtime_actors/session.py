@@ -17,13 +17,14 @@ import pykka
 from .agent import RealtimeAgent
 from .auth import auth_headers, resolve_api_key
 from .errors import ConfigError, RealtimeError
-from .event_sink import EventSink
 from .events import SessionEndedEvent, SessionEvent
 from .history import HistoryItem
 from .protocol.audio import to_pcm16_bytes
 from .protocol.session_config import SessionModelSettings
 from .run_config import ModelConfig, RunConfig
-from .session_actor import Command, SessionActor
+from .session_actor import Command
+from .session_tree import SessionTree, start_session_tree
+from .supervision import ChildRestartingError, ChildStoppedError
 from .tls import websocket_sslopt
 from .websocket_actor import ConnectOptions
 
@@ -39,15 +40,15 @@ class SessionClosedError(RealtimeError):
 class Session:
     """Handle on a running realtime session (safe to use from any thread)."""
 
-    def __init__(self, actor_ref: pykka.ActorRef[SessionActor], sink: EventSink,
-                 ask_timeout_s: float = 10.0) -> None:
-        self._ref = actor_ref
-        self._sink = sink
+    def __init__(self, tree: SessionTree, ask_timeout_s: float = 10.0) -> None:
+        self._tree = tree
+        self._address = tree.session
+        self._sink = tree.state.sink
         self._ask_timeout_s = ask_timeout_s
 
     def __repr__(self) -> str:
         state = "running" if self.is_alive() else "ended"
-        return f"<Session {self._ref.actor_urn} {state}>"
+        return f"<Session {self._tree.supervisor.actor_urn} {state}>"
 
     def __enter__(self) -> Session:
         return self
@@ -57,14 +58,25 @@ class Session:
 
     # ------------------------------------------------------------------ calls
     def _ask(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        command = Command(name, args, kwargs)
         try:
-            return self._ref.ask(Command(name, args, kwargs), timeout=self._ask_timeout_s)
-        except pykka.ActorDeadError:
+            try:
+                return self._address.ask(command, timeout=self._ask_timeout_s)
+            except ChildRestartingError:
+                # the session actor is being restarted by its supervisor: wait for it
+                self._address.wait_running(timeout=self._ask_timeout_s)
+                return self._address.ask(command, timeout=self._ask_timeout_s)
+        except (ChildStoppedError, pykka.ActorDeadError):
             raise SessionClosedError("the session has ended") from None
 
     def is_alive(self) -> bool:
-        """Whether the session actor is still running."""
-        return self._ref.is_alive()
+        """Whether the session is still running (its supervisor is alive)."""
+        return self._tree.supervisor.is_alive() and not self._tree.state.ended
+
+    def wait_ended(self, timeout: float) -> bool:
+        """Wait until every actor of the session has stopped (after ``SessionEndedEvent``, or
+        a ``close()`` from another thread); False on timeout."""
+        return self._tree.supervisor.actor_stopped.wait(timeout)
 
     def subscribe(self, listener: pykka.ActorRef[Any]) -> None:
         """Tell ``listener`` every session event from now on (idempotent)."""
@@ -118,7 +130,7 @@ class Session:
     def close(self, timeout: float = 10.0) -> None:
         """Cancel tools, close the socket and stop every actor of the session."""
         try:
-            self._ref.stop(block=True, timeout=timeout)
+            self._tree.supervisor.stop(block=True, timeout=timeout)
         except pykka.Timeout:
             logger.error("session did not stop within %.1fs", timeout)
 
@@ -178,6 +190,4 @@ def run(
         close_timeout_s=model_config.close_timeout_s,
         sslopt=websocket_sslopt() if url.startswith("wss://") else {},
     )
-    sink = EventSink(config.event_buffer)
-    ref = SessionActor.start(agent, config, model_config, options, sink, subscribers)
-    return Session(ref, sink)
+    return Session(start_session_tree(agent, config, model_config, options, subscribers))

@@ -1,23 +1,21 @@
 """SessionActor: the thin actor shell around :class:`~realtime_actors.session_core.SessionCore`.
 
-It owns the core, starts its :class:`WebSocketActor`, runs tools on a bounded executor, and
-fans session events out to subscribers (pykka actor refs) and to the handle's event buffer.
+It owns the core, runs tools on a bounded executor, and fans session events out to subscribers
+(pykka actor refs) and to the handle's event buffer. It runs under the session's supervisor
+next to its :class:`WebSocketActor` (see :mod:`realtime_actors.session_tree`): a lost connection
+is replaced by the supervisor, and the session restores the conversation on the new one.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterable
 from typing import Any
 
 import attrs
 import pykka
 
 from . import events as ev
-from .agent import RealtimeAgent
-from .errors import ProtocolError
-from .event_sink import EventSink
+from .errors import ProtocolError, RealtimeError
 from .messages import (
     ConnectionClosed,
     ConnectionOpened,
@@ -26,11 +24,11 @@ from .messages import (
     SendFrames,
     ToolDone,
 )
-from .run_config import ModelConfig, RunConfig
 from .session_core import SessionCore
 from .session_effects import CancelTools, Effect, Emit, RunTool, Send
+from .session_state import SessionState
+from .supervision import Supervised, SupervisionLink
 from .tool_executor import ToolExecutor
-from .websocket_actor import ConnectOptions, WebSocketActor
 
 logger = logging.getLogger(__name__)
 
@@ -46,65 +44,76 @@ class Command:
     kwargs: dict[str, Any] = attrs.field(factory=dict)
 
 
-class SessionActor(pykka.ThreadingActor):
-    """Agent state, tools, handoffs, history and the deferred ``response.create``."""
+class QueueFullError(RealtimeError):
+    """The session is disconnected and its queue of pending calls is full."""
 
-    def __init__(
-        self,
-        agent: RealtimeAgent,
-        run_config: RunConfig,
-        model_config: ModelConfig,
-        connect_options: ConnectOptions,
-        sink: EventSink,
-        subscribers: Iterable[pykka.ActorRef[Any]] = (),
-    ) -> None:
-        super().__init__()
-        self.core = SessionCore(agent, run_config, playback_tracker=model_config.playback_tracker,
-                                clock=time.monotonic)
-        self._run_config = run_config
-        self._connect_options = connect_options
-        self._sink = sink
-        self._subscribers: list[pykka.ActorRef[Any]] = list(dict.fromkeys(subscribers))
-        self._executor = ToolExecutor(max_workers=run_config.max_tool_workers,
-                                      default_timeout_s=run_config.tool_timeout_s)
-        self._ws: pykka.ActorRef[WebSocketActor] | None = None
-        self._outbox: list[dict[str, Any]] = []
-        self._ended = False
+
+class SessionActor(Supervised):
+    """Agent state, tools, handoffs, history and the deferred ``response.create``.
+
+    Its state lives in a :class:`SessionState` that outlives one incarnation, so a restart
+    after a crash carries the conversation, the subscribers and the queued calls over.
+    """
+
+    def __init__(self, state: SessionState, *, link: SupervisionLink | None = None) -> None:
+        super().__init__(link=link)
+        self._state = state
+        self._run_config = state.run_config
+        self._sink = state.sink
+        self._subscribers = state.subscribers
+        self._outbox = state.outbox
+        self._executor = ToolExecutor(max_workers=state.run_config.max_tool_workers,
+                                      default_timeout_s=state.run_config.tool_timeout_s)
+        self._ws: pykka.ActorRef[Any] | None = None
+
+    @property
+    def core(self) -> SessionCore:
+        """The session's state machine."""
+        return self._state.core
 
     # ------------------------------------------------------------------ lifecycle
-    def on_start(self) -> None:
-        """Open the connection (asynchronously: the reader thread connects)."""
-        self._emit(ev.ConnectionEvent(status="connecting"))
-        self._ws = WebSocketActor.start(self._connect_options, owner=self.actor_ref)
+    def setup(self) -> None:
+        """First start: announce the connection attempt. After a crash: recover the core."""
+        if self._state.incarnations == 0:
+            self._emit(ev.ConnectionEvent(status="connecting"))
+        else:
+            self._emit(ev.ErrorEvent(
+                message="the session actor crashed and was restarted; the conversation is "
+                        "restored on a new connection", source="session", code="session_restarted"))
+            self._apply(self.core.on_disconnected())
+            self._apply(self.core.abandon_tools("the session restarted"))
+        self._state.incarnations += 1
 
-    def on_stop(self) -> None:
-        """Cancel tools, close the socket, stop the connection actor."""
-        self._teardown("closed")
-
-    def on_failure(self, *args: Any) -> None:
-        """A bug in the session: report it and release everything."""
-        self._emit(ev.ErrorEvent(message="internal error in the session actor", source="session",
-                                 recoverable=False))
-        self._teardown("internal error")
-
-    def _teardown(self, reason: str) -> None:
-        self._apply(self.core.close())
+    def teardown(self) -> None:
+        """Cancel tools; on a final stop emit the last events."""
+        self._apply(self.core.close() if not self.crashed else [CancelTools()])
         self._executor.shutdown(timeout=STOP_TIMEOUT_S)
-        self._stop_connection()
-        self._end(reason)
-
-    def _stop_connection(self) -> None:
-        ws, self._ws = self._ws, None
-        if ws is not None:
-            try:
-                ws.stop(block=True, timeout=STOP_TIMEOUT_S)
-            except pykka.Timeout:
-                logger.error("connection actor did not stop within %.1fs", STOP_TIMEOUT_S)
+        if self.crashed:
+            self._emit(ev.ErrorEvent(message="internal error in the session actor",
+                                     source="session", code="internal_error",
+                                     recoverable=self._link is not None))
+            if self._link is not None:
+                return  # the supervisor restarts the session; nothing has ended yet
+        if self._state.give_up_reason is not None:
+            self._emit(ev.ErrorEvent(
+                message=f"gave up reconnecting: {self._state.give_up_reason}",
+                source="connection", code="reconnect_failed", recoverable=False))
+            self._end(f"gave up: {self._state.give_up_reason}")
+        else:
+            self._end(self._state.end_reason or ("internal error" if self.crashed else "closed"))
 
     def _end(self, reason: str) -> None:
-        if not self._ended:
-            self._ended = True
+        if not self._state.ended:
+            self._state.ended = True
             self._emit(ev.SessionEndedEvent(reason=reason))
+
+    def _end_session(self, reason: str) -> None:
+        """End for good: stop the whole tree (the supervisor stops us after this message)."""
+        self._state.end_reason = reason
+        if self._link is not None:
+            self._link.supervisor.stop(block=False)
+        else:
+            self.stop()
 
     # ------------------------------------------------------------------ messages
     def on_receive(self, message: Any) -> Any:
@@ -118,15 +127,12 @@ class SessionActor(pykka.ThreadingActor):
                     self._apply(self.core.on_server_event(event))
         elif isinstance(message, ToolDone):
             outcome = message.outcome
-            self._apply(self.core.on_tool_outcome(outcome.call_id, outcome.output, outcome.ok))
+            self._apply(self.core.on_tool_outcome(outcome.call_id, outcome.output, outcome.ok,
+                                                  error=outcome.error))
         elif isinstance(message, Command):
             return self._command(message)
         elif isinstance(message, ConnectionOpened):
-            self._emit(ev.ConnectionEvent(status="connected"))
-            self._apply(self.core.on_connected())
-            outbox, self._outbox = self._outbox, []
-            if outbox:
-                self._send(outbox)
+            self._on_opened(message)
         elif isinstance(message, ConnectionClosed):
             self._on_closed(message)
         elif isinstance(message, SendFailed):
@@ -136,22 +142,49 @@ class SessionActor(pykka.ThreadingActor):
             logger.warning("SessionActor got an unexpected message: %r", type(message))
         return None
 
+    def _on_opened(self, message: ConnectionOpened) -> None:
+        self._ws = message.connection
+        queued = {frame["item"].get("id") for frame in self._outbox
+                  if frame.get("type") == "conversation.item.create"
+                  and isinstance(frame.get("item"), dict)}
+        # session.update, the restore, then what never reached the lost connection
+        self._apply(self.core.on_connected(queued_item_ids=queued))
+        outbox = list(self._outbox)
+        self._outbox.clear()
+        if outbox:
+            self._send(outbox)
+        self._emit(ev.ConnectionEvent(status="connected", attempt=self._state.attempt))
+        self._state.attempt = 0
+
     def _on_closed(self, message: ConnectionClosed) -> None:
-        # the socket and its reader are gone; the connection actor must still be stopped
-        self._stop_connection()
-        self._apply(self.core.on_disconnected())
-        if self.core.closed:
+        self._ws = None
+        policy = self._run_config.reconnect
+        retry = message.recoverable and policy.enabled and self._link is not None
+        was_connected = self.core.connected
+        self._apply(self.core.on_disconnected(resume=policy.resume_responses))
+        if self.core.closed or self._state.ended or message.requested:
+            return
+        if retry:
+            self._state.attempt += 1
+            reason = "session_expired" if self.core.expiring else message.reason
+            logger.info("connection lost (%s); reconnecting, attempt %d", reason,
+                        self._state.attempt)
+            self._emit(ev.ConnectionEvent(status="reconnecting", attempt=self._state.attempt,
+                                          reason=reason))
             return
         if message.handshake_status is not None:
             text = f"handshake rejected with HTTP {message.handshake_status}"
+            code = f"http_{message.handshake_status}"
+        elif not message.abnormal and was_connected:
+            text = f"the server closed the connection (code {message.code})"
+            code = f"close_{message.code}"
         else:
             text = f"connection closed (code {message.code}): {message.reason}"
-        self._emit(ev.ErrorEvent(message=text, source="connection",
-                                 code=f"http_{message.handshake_status}"
-                                 if message.handshake_status else f"close_{message.code}",
+            code = f"close_{message.code}"
+        self._emit(ev.ErrorEvent(message=text, source="connection", code=code,
                                  recoverable=False))
         self._emit(ev.ConnectionEvent(status="disconnected", reason=message.reason))
-        self.stop()
+        self._end_session(text)
 
     # ------------------------------------------------------------------ commands
     def _command(self, command: Command) -> Any:
@@ -171,7 +204,7 @@ class SessionActor(pykka.ThreadingActor):
         if name == "current_agent":
             return self.core.agent
         if name == "close":
-            self.stop()
+            self._end_session("closed")
             return None
         handler = {
             "send_message": self.core.send_message,
@@ -182,8 +215,21 @@ class SessionActor(pykka.ThreadingActor):
         }.get(name)
         if handler is None:
             raise ValueError(f"unknown session command {name!r}")
-        self._apply(handler(*command.args, **command.kwargs))
+        effects = handler(*command.args, **command.kwargs)
+        if not self._is_connected():
+            queued = sum(isinstance(e, Send) for e in effects)
+            limit = self._run_config.pending_limit
+            if queued and len(self._outbox) + queued > limit:
+                self._emit(ev.ErrorEvent(
+                    message=f"not connected and {limit} events are already queued; "
+                            f"refusing {command.name}", source="send", code="queue_full"))
+                raise QueueFullError(f"the session is not connected and its queue is full "
+                                     f"({limit} events); {command.name} was not sent")
+        self._apply(effects)
         return None
+
+    def _is_connected(self) -> bool:
+        return self._ws is not None and self.core.connected
 
     # ------------------------------------------------------------------ effects
     def _apply(self, effects: list[Effect]) -> None:
@@ -219,7 +265,7 @@ class SessionActor(pykka.ThreadingActor):
         return on_done
 
     def _send(self, frames: list[dict[str, Any]]) -> None:
-        if self._ws is None or not self.core.connected:
+        if not self._is_connected():
             limit = self._run_config.pending_limit
             if len(self._outbox) + len(frames) > limit:
                 self._emit(ev.ErrorEvent(
@@ -229,15 +275,20 @@ class SessionActor(pykka.ThreadingActor):
             self._outbox.extend(frames)
             return
         try:
-            self._ws.tell(SendFrames(tuple(frames)))
+            self._ws.tell(SendFrames(tuple(frames)))  # type: ignore[union-attr]
         except pykka.ActorDeadError:
-            self._outbox.extend(frames)
+            self._outbox.extend(frames)  # the connection is going; they go on the next one
 
     def _emit(self, event: ev.SessionEvent) -> None:
         self._sink.put(event)
-        for ref in list(self._subscribers):
+        dead = []
+        for ref in self._subscribers:
             try:
                 ref.tell(event)
             except pykka.ActorDeadError:
-                logger.warning("dropping dead subscriber %s", ref)
-                self._subscribers.remove(ref)
+                dead.append(ref)
+        for ref in dead:
+            logger.warning("dropping dead subscriber %s", ref)
+            self._subscribers.remove(ref)
+            self._emit(ev.ErrorEvent(message=f"subscriber {ref.actor_urn} is dead; unsubscribed",
+                                     source="subscriber", code="subscriber_dead"))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import attrs
@@ -28,12 +29,14 @@ from .guardrails import GuardrailChecker, GuardrailTrip
 from .history import History, item_from_wire
 from .playback import AudioDeliveryEstimator, PlaybackTracker
 from .protocol import client_events as ce
+from .protocol.server_events_misc import ServerErrorEvent
 from .protocol.session_config import UNSET, SessionModelSettings
+from .reconnect import restore_items
 from .response_tracker import ResponseTracker
 from .run_config import RunConfig
 from .session_effects import CancelTools, Effect, Emit, RunTool, Send
 from .session_events_map import ServerEventMapper
-from .tools import ToolContext
+from .tools import ToolContext, ToolTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +78,15 @@ class SessionCore:
         self.tool_calls: dict[str, tuple[str, str]] = {}
         self.configured = False
         self.response_agent: dict[str, RealtimeAgent] = {}
+        self.connections = 0
+        """How many connections this session has opened (more than one after a reconnect)."""
+        self.unconfirmed: dict[str, dict[str, Any]] = {}
+        """Items we created that the server has not acknowledged yet, by item id: re-sent on
+        the next connection if the current one is lost first."""
+        self.cut_items: set[str] = set()
+        """Output items a dropped connection cut off: not restored (the response is redone)."""
+        self.resume_response = False
+        self.expiring = False
         self._ids = itertools.count(1)
         self._mapper = ServerEventMapper(self)
 
@@ -84,8 +96,16 @@ class SessionCore:
         return f"rtc_{next(self._ids)}"
 
     def send(self, frame: dict[str, Any]) -> Send:
-        """Wrap a frame with our own event id (for error correlation) as a Send effect."""
+        """Wrap a frame with our own event id (for error correlation) as a Send effect.
+
+        A created item gets a client id (unless it has one) and is remembered until the server
+        acknowledges it, so a connection lost in between loses nothing.
+        """
         frame.setdefault("event_id", self.next_event_id())
+        if frame.get("type") == "conversation.item.create" and isinstance(frame.get("item"), dict):
+            item = frame["item"] = dict(frame["item"])
+            item_id = item.setdefault("id", f"item_{uuid.uuid4().hex[:24]}")
+            self.unconfirmed[item_id] = frame
         return Send(frame)
 
     def effective_settings(self) -> SessionModelSettings:
@@ -129,15 +149,47 @@ class SessionCore:
         return Emit(ev.ErrorEvent(message=message, source=source, **fields))
 
     # ------------------------------------------------------------------ connection
-    def on_connected(self) -> list[Effect]:
-        """The socket is open: configure the session."""
+    def on_connected(self, queued_item_ids: Collection[str | None] = ()) -> list[Effect]:
+        """The socket is open: configure the session; on a new connection after a lost one,
+        also restore the conversation, re-send what was never acknowledged (except the items
+        in ``queued_item_ids``, still queued to go after this), and redo the response the drop
+        cut off."""
         self.connected = True
-        return [self.session_update()]
+        self.expiring = False
+        self.connections += 1
+        effects: list[Effect] = [self.session_update()]
+        if self.connections == 1:
+            return effects
+        restored = restore_items(self.history.snapshot(), skip=self.cut_items)
+        for item in restored:
+            effects.append(Send(ce.conversation_item_create(item,
+                                                            event_id=self.next_event_id())))
+        for item_id, frame in list(self.unconfirmed.items()):
+            if item_id in self.history:
+                del self.unconfirmed[item_id]  # restored above
+            elif item_id not in queued_item_ids:
+                effects.append(Send(dict(frame, event_id=self.next_event_id())))
+        resume, self.resume_response = self.resume_response, False
+        if resume and not self.responses.busy:
+            effects.extend(self.request_response())
+        logger.info("restored %d items and re-sent %d on connection %d", len(restored),
+                    len(self.unconfirmed), self.connections)
+        return effects
 
-    def on_disconnected(self) -> list[Effect]:
-        """The socket is gone: nothing is in flight any more."""
+    def on_disconnected(self, *, resume: bool = True) -> list[Effect]:
+        """The socket is gone: nothing is in flight any more. The response it cut off is
+        reported as interrupted and (``resume``) redone on the next connection."""
         self.connected = False
+        self.configured = False
         effects: list[Effect] = []
+        for response_id in sorted(self.responses.active_ids):
+            agent = self.response_agent.pop(response_id, None) or self.agent
+            effects.append(Emit(ev.AgentEndEvent(agent=agent, response_id=response_id,
+                                                 status="interrupted")))
+        for item in self.history.snapshot():
+            if item.status == "in_progress":
+                self.cut_items.add(item.item_id)
+                self.history.update(item.item_id, status="incomplete")
         if self.audio_item is not None and not self.audio_done:
             item_id, index = self.audio_item
             effects.append(
@@ -152,7 +204,8 @@ class SessionCore:
             )
         self.audio_item = None
         self.audio_done = True
-        self.responses.reset()
+        had_response = self.responses.reset()
+        self.resume_response = resume and (had_response or self.resume_response)
         return effects
 
     # ------------------------------------------------------------------ user commands
@@ -210,6 +263,8 @@ class SessionCore:
         """Persist overrides (kept across handoffs, except agent-scoped instructions/tools
         which last until the next handoff) and send a ``session.update``."""
         self.overrides = self.overrides.merge(settings)
+        if not self.connected:
+            return []  # the session.update sent on connect carries them
         return [self.session_update()]
 
     def interrupt(self, reason: str = "client") -> list[Effect]:
@@ -278,10 +333,24 @@ class SessionCore:
                                context=ctx))
         return effects
 
-    def on_tool_outcome(self, call_id: str, output: str, ok: bool) -> list[Effect]:
-        """The executor finished a call we started."""
+    def abandon_tools(self, reason: str) -> list[Effect]:
+        """Answer every running tool call with an error (its worker is gone)."""
+        effects: list[Effect] = []
+        for call_id in list(self.running_tools):
+            self.running_tools[call_id].cancelled.set()
+            effects.extend(self.on_tool_outcome(call_id, f"Error: tool cancelled ({reason})",
+                                                ok=False))
+        return effects
+
+    def on_tool_outcome(self, call_id: str, output: str, ok: bool,
+                        error: BaseException | None = None) -> list[Effect]:
+        """The executor finished a call we started (a failure is also an ErrorEvent)."""
         name, arguments = self.tool_calls.pop(call_id, ("", ""))
-        return self.on_tool_done(call_id, name, arguments, output, ok)
+        effects = self.on_tool_done(call_id, name, arguments, output, ok)
+        if not ok and not self.closed:
+            code = "tool_timeout" if isinstance(error, ToolTimeoutError) else "tool_error"
+            effects.insert(1, self.error(f"tool {name!r} failed: {output}", "tool", code=code))
+        return effects
 
     def on_tool_done(self, call_id: str, name: str, arguments: str, output: str,
                      ok: bool) -> list[Effect]:
@@ -342,7 +411,14 @@ class SessionCore:
     # ------------------------------------------------------------------ server events
     def on_server_event(self, event: Any) -> list[Effect]:
         """Map one parsed server event to effects."""
-        effects = self._mapper.handle(event)
+        if isinstance(event, ServerErrorEvent) and event.error.code == "session_expired":
+            # the 60-minute limit: the server closes next and the session rolls over to a
+            # new connection with the conversation restored, so this is not the user's error
+            logger.info("session expired; rolling over to a new connection")
+            self.expiring = True
+            effects = []
+        else:
+            effects = self._mapper.handle(event)
         if self.run_config.raw_events:
             effects.append(Emit(ev.RawModelEvent(event=event)))
         return effects
@@ -355,6 +431,7 @@ class SessionCore:
         item = item_from_wire(wire_item)
         if item is None:
             return [self.error("conversation item without id or type", "protocol")]
+        self.unconfirmed.pop(item.item_id, None)
         if self.history.upsert(item, previous_item_id):
             return [Emit(ev.HistoryAddedEvent(item=self.history.get(item.item_id)))]
         return [Emit(ev.HistoryUpdatedEvent(history=self.history.snapshot()))]

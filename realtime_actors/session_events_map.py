@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import events as ev
 from .errors import AudioFormatError
+from .protocol.server_events_base import UnknownServerEvent
 from .session_effects import Effect, Emit
 
 if TYPE_CHECKING:
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Any], list[Effect]]
+
+MAX_UNKNOWN_TYPES = 256
+"""Distinct unknown event types remembered (and logged) per session; later ones are not
+logged, so a misbehaving server cannot grow the set or flood the log without bound."""
 
 
 def _str(value: Any) -> str | None:
@@ -54,9 +59,22 @@ class ServerEventMapper:
             "input_audio_buffer.speech_started": self.on_speech_started,
             "input_audio_buffer.timeout_triggered": self.on_timeout_triggered,
         }
+        self.unknown_types: set[str] = set()
+        """Unknown server event types seen so far (each is logged once per session)."""
 
     def handle(self, event: Any) -> list[Effect]:
-        """Effects of one server event (unknown and uninteresting types produce none)."""
+        """Effects of one server event (unknown and uninteresting types produce none).
+
+        An unknown type is not an error (the server may add event types at any time): it is
+        ignored, logged at WARNING the first time it is seen, and still reaches
+        ``RawModelEvent`` subscribers when raw events are on."""
+        if isinstance(event, UnknownServerEvent):
+            if event.type not in self.unknown_types and len(self.unknown_types) < MAX_UNKNOWN_TYPES:
+                self.unknown_types.add(event.type)
+                logger.warning("ignoring server event of unknown type %r (event_id %s); "
+                               "further ones of this type are ignored silently",
+                               event.type[:100], event.event_id)
+            return []
         handler = self.handlers.get(event.type)
         return handler(event) if handler is not None else []
 
@@ -127,7 +145,10 @@ class ServerEventMapper:
             return []  # a call cut off by a cancel is not run
         call_id, name = _str(item.call_id), _str(item.name)
         if not call_id or not name:
-            return [self.core.error("function_call item without call_id or name", "protocol")]
+            logger.warning("function_call item %s without call_id or name: not run",
+                           _str(getattr(item, "id", None)))
+            return [self.core.error("function_call item without call_id or name", "protocol",
+                                    code="invalid_item", response_id=_str(event.response_id))]
         return self.core.on_function_call(call_id, name, _str(item.arguments) or "")
 
     # -------------------------------------------------------------- audio and text
@@ -136,7 +157,9 @@ class ServerEventMapper:
         try:
             data = event.audio_bytes()
         except AudioFormatError as exc:
-            return [core.error(f"invalid audio delta: {exc}", "protocol",
+            logger.warning("dropping output audio delta of item %s (response %s): %s",
+                           event.item_id, event.response_id, exc)
+            return [core.error(f"invalid audio delta: {exc}", "protocol", code="invalid_audio",
                                response_id=_str(event.response_id))]
         item_id, index = event.item_id, event.content_index or 0
         if core.audio_item != (item_id, index):

@@ -33,6 +33,8 @@ from .messages import (
 )
 from .protocol.parser import parse_server_event
 from .reader import SocketReader
+from .reconnect import DisconnectKind, classify_disconnect
+from .supervision import Supervised, SupervisionLink
 
 logger = logging.getLogger(__name__)
 
@@ -81,16 +83,24 @@ def default_user_agent() -> str:
     return f"realtime-actors/{__version__} Python/{platform.python_version()}"
 
 
-class WebSocketActor(pykka.ThreadingActor):
-    """Owns one WebSocket connection to the Realtime API (or the simulator)."""
+class WebSocketActor(Supervised):
+    """Owns one WebSocket connection to the Realtime API (or the simulator).
+
+    ``owner`` (an ActorRef or a supervision Address) is told ConnectionOpened, ModelEvents,
+    ConnectionClosed and SendFailed. Under a supervisor (``link``) the actor exits once its
+    connection is lost: abnormally when a new connection may help (so the supervisor starts a
+    new incarnation after its backoff), normally when it cannot (a rejected key, close 4000).
+    """
 
     def __init__(
         self,
         options: ConnectOptions,
-        owner: pykka.ActorRef[Any] | None = None,
+        owner: Any = None,
         listeners: Iterable[pykka.ActorRef[Any]] = (),
+        *,
+        link: SupervisionLink | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(link=link)
         self._options = options
         self._owner = owner
         self._listeners: list[pykka.ActorRef[Any]] = list(dict.fromkeys(listeners))
@@ -98,11 +108,13 @@ class WebSocketActor(pykka.ThreadingActor):
         self._reader: SocketReader | None = None
         self._closing = False
         self._closed_reported = False
+        self._healthy_reported = False
 
     # ------------------------------------------------------------------ lifecycle
-    def on_start(self) -> None:
+    def setup(self) -> None:
         """Start connecting in the reader thread."""
-        self._reader = SocketReader(self.actor_ref, 0, self._connect, name="realtime-reader")
+        self._reader = SocketReader(self.actor_ref, self.generation, self._connect,
+                                    name="realtime-reader")
         self._reader.start()
 
     def _connect(self) -> websocket.WebSocket:
@@ -119,13 +131,9 @@ class WebSocketActor(pykka.ThreadingActor):
         ws.settimeout(None)
         return ws
 
-    def on_stop(self) -> None:
-        """Close the socket and join the reader (bounded)."""
+    def teardown(self) -> None:
+        """Close the socket and join the reader (bounded), on every exit path."""
         self._shutdown(1000, "")
-
-    def on_failure(self, *args: Any) -> None:
-        """Never leave the socket or the reader behind, even after a crash."""
-        self._shutdown(1011, "internal error")
 
     def _shutdown(self, code: int, reason: str) -> None:
         self._closing = True
@@ -154,7 +162,7 @@ class WebSocketActor(pykka.ThreadingActor):
         if not self._closed_reported:
             self._closed_reported = True
             self._tell_owner(ConnectionClosed(code=code, reason=reason or "closed",
-                                              abnormal=False))
+                                              abnormal=False, requested=True))
 
     # ------------------------------------------------------------------ public API
     def send_message(self, message: Mapping[str, Any] | list[Mapping[str, Any]]) -> SendResult:
@@ -228,7 +236,7 @@ class WebSocketActor(pykka.ThreadingActor):
             ws.shutdown()
             return
         self._ws = ws
-        self._tell_owner(ConnectionOpened())
+        self._tell_owner(ConnectionOpened(connection=self.actor_ref, generation=self.generation))
 
     def _on_frames(self, frames: tuple[bytes, ...]) -> None:
         events: list[Any] = []
@@ -240,6 +248,9 @@ class WebSocketActor(pykka.ThreadingActor):
                 events.append(exc)
         if not events:
             return
+        if not self._healthy_reported:
+            self._healthy_reported = True
+            self.report_healthy()  # the server talks: reset the supervisor's backoff
         self._tell_owner(ModelEvents(tuple(events)))
         for listener in list(self._listeners):
             try:
@@ -258,8 +269,14 @@ class WebSocketActor(pykka.ThreadingActor):
             self._ws = None
         abnormal = not self._closing and message.code not in (1000,)
         code = message.code if message.code is not None else (None if self._closing else 1006)
+        kind = classify_disconnect(message.code, message.handshake_status)
+        recoverable = abnormal and kind is DisconnectKind.RECONNECT
         self._tell_owner(ConnectionClosed(code=code, reason=message.reason, abnormal=abnormal,
-                                          handshake_status=message.handshake_status))
+                                          handshake_status=message.handshake_status,
+                                          recoverable=recoverable))
+        if self._link is not None and not self._closing:
+            # supervised: this incarnation is done; a recoverable loss asks for a new one
+            self.stop_with(f"connection lost: {message.reason}", abnormal=recoverable)
 
     def _send_frames(self, frames: list[Mapping[str, Any]]) -> SendResult:
         ws = self._ws

@@ -28,11 +28,18 @@ class Supervised(pykka.ThreadingActor):
         self._link = link
         self._reported = False
         self._exit_reason: tuple[bool, str] | None = None
+        self._crashed = False
 
     @property
     def generation(self) -> int:
         """Incarnation number assigned by the supervisor (0 when unsupervised)."""
         return self._link.generation if self._link is not None else 0
+
+    @property
+    def crashed(self) -> bool:
+        """True inside :meth:`teardown` when this incarnation is ending by a crash (an exception
+        in a handler or in :meth:`setup`)."""
+        return self._crashed
 
     def setup(self) -> None:
         """Hook: acquire resources. Runs in the actor thread before the first message."""
@@ -62,6 +69,7 @@ class Supervised(pykka.ThreadingActor):
         try:
             self.setup()
         except Exception as exc:
+            self._crashed = True
             self._run_teardown()
             self._report(abnormal=True, reason=f"setup failed: {exc!r}")
             raise
@@ -79,6 +87,7 @@ class Supervised(pykka.ThreadingActor):
         traceback: TracebackType | None,
     ) -> None:
         """pykka hook: run :meth:`teardown` and report an abnormal exit."""
+        self._crashed = True
         self._run_teardown()
         self._report(abnormal=True, reason=f"crashed: {exception_value!r}")
 

@@ -59,8 +59,8 @@ class Supervisor(Supervised):
 
     Children are started in order in ``__init__`` (so a child that cannot be constructed makes
     ``Supervisor.start()`` raise in the caller) and stopped in reverse order on stop. More than
-    ``max_restarts`` restarts within ``max_seconds`` (sliding window) make it give up: stop all
-    children in reverse order, set ``gave_up``, call ``on_give_up(reason)`` and stop with an
+    ``max_restarts`` restarts within ``max_seconds`` (sliding window) make it give up: call
+    ``on_give_up(reason)``, stop all children in reverse order, set ``gave_up`` and stop with an
     abnormal exit, which a parent supervisor sees as a crash of this child (escalation).
     Restarts are delayed by ``backoff`` using ``threading.Timer``; timers are cancelled on stop.
     """
@@ -317,11 +317,12 @@ class Supervisor(Supervised):
 
     def _give_up(self, reason: str) -> None:
         logger.error("%s: giving up: %s", self.name, reason)
-        self._shutdown_children()
-        self.gave_up.set()
         if self._on_give_up is not None:
+            # before the children stop, so they can tell their users why
             try:
                 self._on_give_up(reason)
             except Exception:
                 logger.exception("%s: on_give_up callback failed", self.name)
+        self._shutdown_children()
+        self.gave_up.set()
         self.stop_with(f"gave up: {reason}", abnormal=True)

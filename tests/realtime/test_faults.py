@@ -65,11 +65,12 @@ def test_raw_events_carry_every_server_event_once(harness: Harness) -> None:
         pytest.param(FaultPlan(drop_after_events=2), "close_1006", id="dropped-tcp"),
     ],
 )
-def test_connection_lost_ends_the_session_and_releases_everything(
+def test_connection_lost_without_reconnect_ends_the_session_and_releases_everything(
     harness: Harness, plan: FaultPlan, code: str
 ) -> None:
     harness.start_sim(Scenario(faults=plan))
-    session = harness.run(rt.agent("Echo"), model_settings=text_settings())
+    session = harness.run(rt.agent("Echo"), model_settings=text_settings(),
+                          reconnect=rt.ReconnectPolicy(enabled=False))
     events = until(session, rt.SessionEndedEvent)
     errors = of_type(events, rt.ErrorEvent)
     assert [(e.source, e.code, e.recoverable) for e in errors] == [("connection", code, False)]

@@ -33,7 +33,8 @@ def _run(harness: Harness, agent: rt.RealtimeAgent, **config: Any) -> rt.Session
 
 
 def _outputs_sent(sim: Simulator) -> list[dict[str, Any]]:
-    return [f["item"] for f in frames_of(sim, "conversation.item.create")
+    return [{k: v for k, v in f["item"].items() if k != "id"}
+            for f in frames_of(sim, "conversation.item.create")
             if f["item"]["type"] == "function_call_output"]
 
 

@@ -1,0 +1,35 @@
+"""SessionState: what outlives one incarnation of the session actor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pykka
+
+from .event_sink import EventSink
+from .run_config import RunConfig
+from .session_core import SessionCore
+
+
+@attrs.define(kw_only=True, eq=False)
+class SessionState:
+    """The conversation (core), subscribers, queued frames and end status of one session.
+
+    Owned by whichever incarnation of the session actor is running (never two at once), so
+    a restart after a crash carries everything over. Not thread-safe by design: only the
+    running session actor touches it.
+    """
+
+    core: SessionCore
+    run_config: RunConfig
+    sink: EventSink
+    subscribers: list[pykka.ActorRef[Any]] = attrs.field(factory=list)
+    outbox: list[dict[str, Any]] = attrs.field(factory=list)
+    incarnations: int = 0
+    attempt: int = 0
+    """Reconnect attempts since the last successful connection."""
+    ended: bool = False
+    end_reason: str | None = None
+    give_up_reason: str | None = None
+    """Set by the supervisor when it exceeded its restart intensity."""

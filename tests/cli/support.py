@@ -1,0 +1,86 @@
+"""Helpers of the CLI tests: a clean environment, running the CLI as a subprocess, and a
+simulator served by the CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import attrs
+
+KEY_VARIABLES = ("OPENAI_API_KEY", "CODEX_API_KEY", "CODEX_HOME")
+SECRET_KEY = "sk-cli-test-0123456789abcdefSECRET"
+"""A key tests give the CLI and then look for in its output (it must never appear)."""
+RUN_TIMEOUT_S = 60.0
+"""Upper bound of one CLI run (runs normally take about a second)."""
+
+
+def clean_env(home: Path, **extra: str) -> dict[str, str]:
+    """This process's environment without any API key source (HOME and CODEX_HOME point at
+    an empty folder), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in KEY_VARIABLES}
+    env["HOME"] = str(home)
+    env["CODEX_HOME"] = str(home / "codex-home")
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def cli_command(args: Sequence[str]) -> list[str]:
+    """The command line running ``python -m realtime_actors`` with ``args``."""
+    return [sys.executable, "-m", "realtime_actors", *args]
+
+
+def run_cli(args: Sequence[str], env: Mapping[str, str], stdin: str = "") -> \
+        subprocess.CompletedProcess[str]:
+    """Run the CLI to completion, with ``stdin`` piped in; returns its exit code and output."""
+    return subprocess.run(cli_command(args), input=stdin, capture_output=True, text=True,
+                          env=dict(env), timeout=RUN_TIMEOUT_S, check=False)
+
+
+@attrs.frozen(kw_only=True)
+class ServedSimulator:
+    """A ``realtime-actors simulator`` subprocess and the URLs it printed."""
+
+    proc: subprocess.Popen[str]
+    ws_url: str
+    http_url: str
+    faults: str
+
+    def stop(self, sig: signal.Signals = signal.SIGINT) -> int:
+        """Send ``sig`` and return the exit code."""
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=RUN_TIMEOUT_S)
+
+
+def _value(line: str, label: str) -> str:
+    if not line.startswith(f"{label}: "):
+        raise AssertionError(f"expected a {label!r} line, got {line!r}")
+    return line.split(": ", 1)[1].strip()
+
+
+@contextmanager
+def served_simulator(args: Sequence[str], env: Mapping[str, str]) -> Iterator[ServedSimulator]:
+    """Start ``realtime-actors simulator --port 0 --http-port 0 <args>``, read its URLs, and
+    kill it on the way out if the test did not stop it."""
+    proc = subprocess.Popen(
+        cli_command(["simulator", "--port", "0", "--http-port", "0", *args]),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(env),
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]
+        yield ServedSimulator(proc=proc, ws_url=_value(lines[0], "realtime"),
+                              http_url=_value(lines[1], "rest"), faults=_value(lines[2], "faults"))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=RUN_TIMEOUT_S)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
