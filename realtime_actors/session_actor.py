@@ -153,6 +153,7 @@ class SessionActor(Supervised):
         self._outbox.clear()
         if outbox:
             self._send(outbox)
+        self._apply(self.core.resume_after_restore())
         self._emit(ev.ConnectionEvent(status="connected", attempt=self._state.attempt))
         self._state.attempt = 0
 

@@ -151,9 +151,9 @@ class SessionCore:
     # ------------------------------------------------------------------ connection
     def on_connected(self, queued_item_ids: Collection[str | None] = ()) -> list[Effect]:
         """The socket is open: configure the session; on a new connection after a lost one,
-        also restore the conversation, re-send what was never acknowledged (except the items
-        in ``queued_item_ids``, still queued to go after this), and redo the response the drop
-        cut off."""
+        also restore the conversation and re-send what was never acknowledged (except the
+        items in ``queued_item_ids``, still queued to go after this). Then the caller sends
+        its queued frames and calls :meth:`resume_after_restore`."""
         self.connected = True
         self.expiring = False
         self.connections += 1
@@ -169,12 +169,17 @@ class SessionCore:
                 del self.unconfirmed[item_id]  # restored above
             elif item_id not in queued_item_ids:
                 effects.append(Send(dict(frame, event_id=self.next_event_id())))
-        resume, self.resume_response = self.resume_response, False
-        if resume and not self.responses.busy:
-            effects.extend(self.request_response())
         logger.info("restored %d items and re-sent %d on connection %d", len(restored),
                     len(self.unconfirmed), self.connections)
         return effects
+
+    def resume_after_restore(self) -> list[Effect]:
+        """After the restore and the queued calls: redo the response the drop cut off, unless
+        a queued call already asked for one."""
+        resume, self.resume_response = self.resume_response, False
+        if resume and not self.responses.busy:
+            return self.request_response()
+        return []
 
     def on_disconnected(self, *, resume: bool = True) -> list[Effect]:
         """The socket is gone: nothing is in flight any more. The response it cut off is

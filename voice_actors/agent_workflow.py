@@ -32,12 +32,24 @@ def _is_answer_event(event: SessionEvent) -> bool:
     )
 
 
+def _failed_response(status: str, error: ErrorEvent | None) -> WorkflowError:
+    """The error of a response that ended ``failed`` (or cancelled, incomplete)."""
+    if error is None:
+        return WorkflowError(f"the agent's response ended with status {status}")
+    return WorkflowError(
+        f"the agent's response ended with status {status} ({error.code}): {error.message}",
+        code=error.code,
+    )
+
+
 class AgentWorkflow(VoiceWorkflowBase):
     """Sends each transcript to a realtime ``agent`` and streams its text answer.
 
-    The session (text output, no turn detection) is opened at the first turn and kept for the
-    pipeline's lifetime, so the agent remembers earlier turns. It is closed by :meth:`close`,
-    which the pipeline calls when it stops. ``greeting`` is spoken as a first turn if given.
+    The session (text output, no turn detection) is opened at the first turn and kept while
+    the pipeline actor runs, so the agent remembers earlier turns. :meth:`close` (called when
+    the pipeline actor stops or crashes) closes it; a turn after that (a restarted pipeline)
+    opens a new session, without the earlier conversation. ``greeting`` is spoken as a first
+    turn if given.
     """
 
     def __init__(
@@ -54,12 +66,9 @@ class AgentWorkflow(VoiceWorkflowBase):
         self.greeting = greeting
         self._lock = threading.Lock()
         self._session: realtime_actors.Session | None = None
-        self._closed = False
 
     def _ensure_session(self) -> realtime_actors.Session:
         with self._lock:
-            if self._closed:
-                raise WorkflowError("the AgentWorkflow is closed")
             if self._session is None or not self._session.is_alive():
                 settings = SessionModelSettings(output_modalities=("text",), turn_detection=None)
                 self._session = realtime_actors.run(
@@ -79,6 +88,7 @@ class AgentWorkflow(VoiceWorkflowBase):
         session.send_message(transcript)
         deadline = time.monotonic() + self._turn_timeout_s
         calls_in_response = 0  # a response that called tools is followed by another one
+        last_error: ErrorEvent | None = None  # a failed response reports its error first
         while True:
             remaining = deadline - time.monotonic()
             try:
@@ -95,20 +105,22 @@ class AgentWorkflow(VoiceWorkflowBase):
                 calls_in_response += 1
             elif isinstance(event, AgentEndEvent):
                 if event.status not in (None, "completed"):
-                    raise WorkflowError(f"the agent's response ended with status {event.status}")
+                    raise _failed_response(event.status, last_error)
                 if calls_in_response == 0:
                     return
             elif isinstance(event, SessionEndedEvent):
                 raise WorkflowError(f"the realtime session ended: {event.reason}")
             elif not event.recoverable:
-                raise WorkflowError(f"realtime session error ({event.code}): {event.message}")
+                raise WorkflowError(
+                    f"realtime session error ({event.code}): {event.message}", code=event.code
+                )
             else:
+                last_error = event
                 logger.warning("AgentWorkflow: realtime error %s: %s", event.code, event.message)
 
     def close(self) -> None:
-        """Close the realtime session (idempotent)."""
+        """Close the realtime session, if one is open (idempotent)."""
         with self._lock:
-            self._closed = True
             session, self._session = self._session, None
         if session is not None:
             session.close()

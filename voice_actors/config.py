@@ -39,6 +39,9 @@ class STTSettings:
     """ISO-639-1 code, e.g. ``"en"``."""
     prompt: str | None = None
     temperature: float | None = attrs.field(default=None, validator=_check_temperature)
+    stream: bool = False
+    """Ask for a streamed (server-sent events) transcription; its deltas become transcript
+    events when ``VoicePipelineConfig.emit_transcripts`` is set. ``whisper-1`` ignores it."""
 
 
 @attrs.frozen(kw_only=True)
@@ -79,3 +82,9 @@ class VoicePipelineConfig:
     connect_timeout_s: float = attrs.field(default=10.0, validator=_positive_float)
     read_timeout_s: float = attrs.field(default=60.0, validator=_positive_float)
     """Longest silence while waiting for (more of) an answer."""
+    emit_transcripts: bool = False
+    """Also yield :class:`~voice_actors.VoiceStreamEventTranscript` events."""
+    crash_on_workflow_error: bool = False
+    """When the workflow raises, end that run with the error as usual and then crash the
+    pipeline actor, so its supervisor restarts it with fresh workflow resources (other runs in
+    flight end with :class:`~voice_actors.PipelineStoppedError`)."""

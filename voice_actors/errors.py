@@ -66,9 +66,27 @@ class PipelineStoppedError(VoiceError):
     """The pipeline actor stopped or died before the run finished."""
 
 
+class PipelineUnavailableError(VoiceError):
+    """The pipeline actor did not accept a run in time (restarting for too long, or stuck)."""
+
+
+class PipelineCrashedError(VoiceError):
+    """Raised inside the pipeline actor to crash it (``crash_on_workflow_error``); its
+    supervisor then restarts it. Users see it as the cause of a ``PipelineStoppedError``."""
+
+
 class StreamTimeoutError(VoiceError):
     """``result.stream(timeout=...)`` ran out of time before the run finished."""
 
 
 class WorkflowError(VoiceError):
-    """The workflow raised while producing the reply."""
+    """The workflow raised while producing the reply.
+
+    ``code`` is the OpenAI error code behind it when there is one (e.g. an
+    :class:`~voice_actors.AgentWorkflow` whose realtime response failed with
+    ``insufficient_quota``).
+    """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        self.code = code
+        super().__init__(message)

@@ -35,6 +35,21 @@ class VoiceStreamEventLifecycle:
 
 
 @attrs.frozen(kw_only=True)
+class VoiceStreamEventTranscript:
+    """What the user said (only with ``VoicePipelineConfig(emit_transcripts=True)``).
+
+    ``final=True`` carries a turn's whole transcript, right after its ``turn_started``.
+    ``final=False`` carries a delta of a streamed transcription (``STTSettings(stream=True)``)
+    as it arrives, before that turn starts; with multi-turn input the deltas of the next turn
+    may arrive while the previous turn's reply is still being spoken.
+    """
+
+    text: str
+    final: bool
+    type: Literal["voice_stream_event_transcript"] = "voice_stream_event_transcript"
+
+
+@attrs.frozen(kw_only=True)
 class VoiceStreamEventError:
     """The run failed; ``session_ended`` follows."""
 
@@ -42,5 +57,10 @@ class VoiceStreamEventError:
     type: Literal["voice_stream_event_error"] = "voice_stream_event_error"
 
 
-VoiceStreamEvent = VoiceStreamEventAudio | VoiceStreamEventLifecycle | VoiceStreamEventError
+VoiceStreamEvent = (
+    VoiceStreamEventAudio
+    | VoiceStreamEventLifecycle
+    | VoiceStreamEventTranscript
+    | VoiceStreamEventError
+)
 """Any event of a voice stream."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,12 +17,12 @@ import requests
 
 from realtime_actors.auth import ApiKey, auth_headers
 from realtime_actors.tls import requests_verify
+from voice_actors.cancel import CancelToken
 from voice_actors.config import STTSettings, TTSSettings, VoicePipelineConfig
 from voice_actors.errors import (
     QuotaExceededError,
     RateLimitError,
     VoiceAuthError,
-    VoiceCancelledError,
     VoiceConnectionError,
     VoiceHTTPError,
     VoiceRequestError,
@@ -31,6 +30,7 @@ from voice_actors.errors import (
     VoiceTimeoutError,
 )
 from voice_actors.input import AudioInput
+from voice_actors.sse import SSEParser
 
 logger = logging.getLogger(__name__)
 
@@ -45,48 +45,8 @@ _QUOTA_CODES = frozenset(
 )
 _CHUNK_BYTES = 4800
 
-
-class CancelToken:
-    """Cancellation shared by one run: a flag plus the open responses to close on cancel."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self._open: set[requests.Response] = set()
-
-    @property
-    def cancelled(self) -> bool:
-        """True once :meth:`cancel` was called."""
-        return self._event.is_set()
-
-    def cancel(self) -> None:
-        """Set the flag and close every open response (their readers then fail fast)."""
-        self._event.set()
-        with self._lock:
-            responses = list(self._open)
-        for response in responses:
-            response.close()
-
-    def wait(self, seconds: float) -> bool:
-        """Wait up to ``seconds``; True when cancelled meanwhile."""
-        return self._event.wait(seconds)
-
-    def check(self) -> None:
-        """Raise VoiceCancelledError when cancelled."""
-        if self._event.is_set():
-            raise VoiceCancelledError("the run was cancelled")
-
-    def track(self, response: requests.Response) -> None:
-        """Register an open response (closed at once when already cancelled)."""
-        with self._lock:
-            self._open.add(response)
-        if self._event.is_set():
-            response.close()
-
-    def untrack(self, response: requests.Response) -> None:
-        """Forget a response once it is done."""
-        with self._lock:
-            self._open.discard(response)
+Send = Callable[[requests.Session], requests.Response]
+"""Sends one attempt of a request on the given session."""
 
 
 def _error_body(response: requests.Response) -> tuple[str | None, str]:
@@ -149,16 +109,22 @@ class AudioHTTPClient:
         return f"AudioHTTPClient(base_url={self._base_url!r}, api_key={self._api_key!r})"
 
     def _request(
-        self, endpoint: str, send: Callable[[], requests.Response], token: CancelToken
+        self, endpoint: str, send: Send, token: CancelToken
     ) -> requests.Response:
-        """Send with bounded retries; returns a 2xx response (streamed, tracked by ``token``)."""
+        """Send with bounded retries; returns a 2xx response (streamed, tracked by ``token``).
+
+        Each attempt runs on a session of ``token``, so cancelling interrupts it even while it
+        waits for the answer's headers.
+        """
         attempt = 0
         while True:
             attempt += 1
             token.check()
             try:
-                response = send()
+                with token.session() as session:
+                    response = send(session)
             except requests.Timeout as exc:
+                token.check()
                 raise VoiceTimeoutError(
                     f"{endpoint} request timed out: {type(exc).__name__}", endpoint=endpoint
                 ) from exc
@@ -192,8 +158,18 @@ class AudioHTTPClient:
     def _timeouts(self) -> tuple[float, float]:
         return (self._config.connect_timeout_s, self._config.read_timeout_s)
 
-    def transcribe(self, audio: AudioInput, settings: STTSettings, token: CancelToken) -> str:
-        """Transcribe one utterance; returns the text."""
+    def transcribe(
+        self,
+        audio: AudioInput,
+        settings: STTSettings,
+        token: CancelToken,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> str:
+        """Transcribe one utterance; returns the text.
+
+        With ``settings.stream`` the answer is read as server-sent events and ``on_delta`` is
+        called with each transcript delta as it arrives.
+        """
         endpoint = "transcriptions"
         data: dict[str, str] = {"model": settings.model}
         if settings.language is not None:
@@ -202,10 +178,12 @@ class AudioHTTPClient:
             data["prompt"] = settings.prompt
         if settings.temperature is not None:
             data["temperature"] = repr(float(settings.temperature))
+        if settings.stream:
+            data["stream"] = "true"
         wav = audio.to_wav()
 
-        def send() -> requests.Response:
-            return requests.post(
+        def send(session: requests.Session) -> requests.Response:
+            return session.post(
                 f"{self._base_url}/audio/transcriptions",
                 headers=auth_headers(self._api_key),
                 data=data,
@@ -216,6 +194,9 @@ class AudioHTTPClient:
             )
 
         response = self._request(endpoint, send, token)
+        content_type = response.headers.get("Content-Type", "")
+        if settings.stream and content_type.startswith("text/event-stream"):
+            return self._read_transcript_events(response, token, on_delta)
         try:
             body = b"".join(self._chunks(response, endpoint, token))
         finally:
@@ -233,6 +214,47 @@ class AudioHTTPClient:
             raise VoiceConnectionError("transcription text is not a string", endpoint=endpoint)
         return text
 
+    def _read_transcript_events(
+        self,
+        response: requests.Response,
+        token: CancelToken,
+        on_delta: Callable[[str], None] | None,
+    ) -> str:
+        """Read a streamed transcription: deltas, then ``transcript.text.done``."""
+        endpoint = "transcriptions"
+        parser = SSEParser()
+        try:
+            for chunk in self._chunks(response, endpoint, token):
+                for event in parser.feed(chunk):
+                    kind = event.get("type")
+                    if kind == "transcript.text.delta":
+                        delta = event.get("delta")
+                        if isinstance(delta, str) and delta and on_delta is not None:
+                            on_delta(delta)
+                    elif kind == "transcript.text.done":
+                        text = event.get("text")
+                        if not isinstance(text, str):
+                            break
+                        return text
+                    elif kind == "error":
+                        error = event.get("error") if isinstance(event.get("error"), dict) else {}
+                        raise VoiceServerError(
+                            f"transcription stream failed: {str(error.get('message'))[:300]}",
+                            endpoint=endpoint,
+                            status=response.status_code,
+                            code=error.get("code") if isinstance(error.get("code"), str) else None,
+                        )
+                    else:
+                        logger.debug("transcription stream: ignoring event type %r", kind)
+        finally:
+            token.untrack(response)
+            response.close()
+        raise VoiceConnectionError(
+            "transcription stream ended without a transcript.text.done event with a text",
+            endpoint=endpoint,
+            status=response.status_code,
+        )
+
     def speech(self, text: str, settings: TTSSettings, token: CancelToken) -> Iterator[bytes]:
         """Synthesise ``text``; yields 24 kHz mono PCM16 chunks as they arrive."""
         endpoint = "speech"
@@ -247,8 +269,8 @@ class AudioHTTPClient:
         if settings.speed is not None:
             body["speed"] = settings.speed
 
-        def send() -> requests.Response:
-            return requests.post(
+        def send(session: requests.Session) -> requests.Response:
+            return session.post(
                 f"{self._base_url}/audio/speech",
                 headers=auth_headers(self._api_key),
                 json=body,
@@ -282,6 +304,7 @@ class AudioHTTPClient:
                 if chunk:
                     yield chunk
         except requests.Timeout as exc:
+            token.check()
             raise VoiceTimeoutError(f"{endpoint} answer timed out", endpoint=endpoint) from exc
         except (requests.RequestException, OSError, AttributeError, ValueError) as exc:
             # A response closed by cancel() surfaces as one of these in the reading thread.

@@ -1,129 +1,84 @@
-"""``PipelineActor`` (pykka) and its handle ``Pipeline``: start runs, stop cleanly."""
+"""``Pipeline``: the user's handle of a supervised :class:`PipelineActor`.
+
+``Pipeline.start(...)`` starts a small supervisor with the pipeline actor as its only child, so
+a crashed actor is restarted; the handle talks to the child through its stable
+:class:`~realtime_actors.supervision.Address` and keeps working across restarts.
+:func:`pipeline_child_spec` and :meth:`Pipeline.attach` put a pipeline into a supervision tree
+of your own.
+"""
 
 from __future__ import annotations
 
-import itertools
 import logging
-import threading
+import time
 from typing import Any
 
-import attrs
 import pykka
 
 from realtime_actors.auth import ApiKey, resolve_api_key
 from realtime_actors.errors import ConfigError
+from realtime_actors.supervision import (
+    Address,
+    BackoffPolicy,
+    ChildSpec,
+    ChildState,
+    ChildStoppedError,
+    Restart,
+    SupervisorHandle,
+)
 from voice_actors.config import DEFAULT_BASE_URL, VoicePipelineConfig
-from voice_actors.errors import PipelineStoppedError
+from voice_actors.errors import PipelineStoppedError, PipelineUnavailableError
 from voice_actors.http_client import AudioHTTPClient
 from voice_actors.input import AudioInput
+from voice_actors.pipeline_actor import PipelineActor, PipelineState, StartRun
 from voice_actors.result import VoiceResult
-from voice_actors.runner import RunWorker
 from voice_actors.streamed_input import StreamedAudioInput
 from voice_actors.workflow import VoiceWorkflowBase
 
 logger = logging.getLogger(__name__)
 
-_JOIN_S = 5.0
+DEFAULT_CHILD_ID = "voice_pipeline"
+_SHUTDOWN_S = 20.0
+"""Time a stopping pipeline actor gets (it joins its run threads, 5 s each at most)."""
 
 
-@attrs.frozen
-class _RunFinished:
-    run_id: int
+def pipeline_child_spec(
+    child_id: str = DEFAULT_CHILD_ID,
+    *,
+    workflow: VoiceWorkflowBase,
+    config: VoicePipelineConfig | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+    api_key: str | ApiKey | None = None,
+    restart: Restart | str = Restart.PERMANENT,
+) -> ChildSpec:
+    """A :class:`~realtime_actors.supervision.ChildSpec` that runs a :class:`PipelineActor`.
 
-
-class PipelineActor(pykka.ThreadingActor):
-    """Owns the runs of one pipeline. Each run works in its own thread; the actor only starts
-    runs, forgets finished ones and, when it stops or fails, cancels and ends the rest."""
-
-    def __init__(
-        self, *, workflow: VoiceWorkflowBase, config: VoicePipelineConfig, client: AudioHTTPClient
-    ) -> None:
-        super().__init__()
-        self._workflow = workflow
-        self._config = config
-        self._client = client
-        self._ids = itertools.count()
-        self._runs: dict[int, tuple[VoiceResult, threading.Thread]] = {}
-        self._greeted = False
-
-    def run(self, audio: AudioInput | StreamedAudioInput) -> VoiceResult:
-        """Start a run (one utterance, or multi-turn streamed input); returns its result at once.
-
-        The first run of the pipeline starts with the workflow's greeting turn (if any).
-        """
-        if not isinstance(audio, AudioInput | StreamedAudioInput):
-            raise ConfigError(
-                f"run() needs an AudioInput or StreamedAudioInput, got {type(audio).__name__}"
-            )
-        ref = self.actor_ref
-        result = VoiceResult(is_alive=ref.is_alive)
-        run_id = next(self._ids)
-        worker = RunWorker(
-            client=self._client, workflow=self._workflow, config=self._config, result=result
-        )
-
-        greet, self._greeted = not self._greeted, True
-
-        def target() -> None:
-            try:
-                if isinstance(audio, StreamedAudioInput):
-                    worker.run_streamed(audio, greet=greet)
-                else:
-                    worker.run_single(audio, greet=greet)
-            finally:
-                try:
-                    ref.tell(_RunFinished(run_id))
-                except pykka.ActorDeadError:
-                    pass  # the actor is stopping and joins this thread itself
-
-        thread = threading.Thread(target=target, name=f"voice-run-{run_id}", daemon=True)
-        self._runs[run_id] = (result, thread)
-        thread.start()
-        return result
-
-    def active_runs(self) -> int:
-        """How many runs have not finished yet."""
-        return len(self._runs)
-
-    def on_receive(self, message: Any) -> Any:
-        """Handle a run worker's end-of-run notice."""
-        if isinstance(message, _RunFinished):
-            entry = self._runs.pop(message.run_id, None)
-            if entry is not None:
-                entry[1].join(timeout=_JOIN_S)
-            return None
-        logger.warning("PipelineActor: ignoring unknown message %s", type(message).__name__)
-        return None
-
-    def _end_runs(self, reason: str) -> None:
-        runs, self._runs = list(self._runs.values()), {}
-        for result, _ in runs:
-            result.finish(PipelineStoppedError(reason))
-            result.token.cancel()
-        for _, thread in runs:
-            thread.join(timeout=_JOIN_S)
-            if thread.is_alive():
-                logger.warning("voice run thread %s did not stop in time", thread.name)
-        try:
-            self._workflow.close()
-        except Exception:
-            logger.exception("workflow.close() failed")
-
-    def on_stop(self) -> None:
-        """Cancel unfinished runs and end their streams."""
-        self._end_runs("the pipeline was stopped before the run finished")
-
-    def on_failure(self, *args: Any) -> None:
-        """End every run's stream with an error when the actor crashes."""
-        logger.error("PipelineActor failed; ending %d run(s)", len(self._runs))
-        self._end_runs("the pipeline actor failed")
+    Checks the arguments and resolves the API key now (``AuthError`` when none is found).
+    Every incarnation shares the workflow, the HTTP client and the "greeted" flag.
+    """
+    if not isinstance(workflow, VoiceWorkflowBase):
+        raise ConfigError(f"workflow must be a VoiceWorkflowBase, got {type(workflow).__name__}")
+    config = VoicePipelineConfig() if config is None else config
+    if not isinstance(config, VoicePipelineConfig):
+        raise ConfigError(f"config must be a VoicePipelineConfig, got {type(config).__name__}")
+    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"base_url must be an http(s) URL, got {base_url!r}")
+    client = AudioHTTPClient(base_url=base_url, api_key=resolve_api_key(api_key), config=config)
+    return ChildSpec(
+        id=child_id,
+        actor_class=PipelineActor,
+        kwargs={"workflow": workflow, "config": config, "client": client, "state": PipelineState()},
+        restart=restart,
+        shutdown_timeout_s=_SHUTDOWN_S,
+    )
 
 
 class Pipeline:
-    """Handle of a running :class:`PipelineActor` (``Pipeline.start(...)``)."""
+    """Handle of a supervised :class:`PipelineActor`; survives the actor's restarts."""
 
-    def __init__(self, actor_ref: pykka.ActorRef[PipelineActor]) -> None:
-        self.actor_ref = actor_ref
+    def __init__(self, address: Address, *, supervisor: SupervisorHandle | None = None) -> None:
+        self._address = address
+        self._supervisor = supervisor
 
     @classmethod
     def start(
@@ -133,42 +88,112 @@ class Pipeline:
         config: VoicePipelineConfig | None = None,
         base_url: str = DEFAULT_BASE_URL,
         api_key: str | ApiKey | None = None,
+        max_restarts: int = 3,
+        max_seconds: float = 5.0,
+        backoff: BackoffPolicy | None = None,
     ) -> Pipeline:
-        """Start the actor. The API key is resolved now (``AuthError`` when none is found)."""
-        if not isinstance(workflow, VoiceWorkflowBase):
-            raise ConfigError(
-                f"workflow must be a VoiceWorkflowBase, got {type(workflow).__name__}"
-            )
-        config = VoicePipelineConfig() if config is None else config
-        if not isinstance(config, VoicePipelineConfig):
-            raise ConfigError(f"config must be a VoicePipelineConfig, got {type(config).__name__}")
-        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"base_url must be an http(s) URL, got {base_url!r}")
-        client = AudioHTTPClient(base_url=base_url, api_key=resolve_api_key(api_key), config=config)
-        ref = PipelineActor.start(workflow=workflow, config=config, client=client)
-        return cls(ref)
+        """Start the pipeline actor under its own supervisor.
+
+        A crash restarts the actor; more than ``max_restarts`` crashes within ``max_seconds``
+        stop the pipeline for good (later runs raise :class:`PipelineStoppedError`). The API
+        key is resolved now (``AuthError`` when none is found).
+        """
+        spec = pipeline_child_spec(
+            workflow=workflow, config=config, base_url=base_url, api_key=api_key
+        )
+        supervisor = SupervisorHandle.start(
+            [spec],
+            max_restarts=max_restarts,
+            max_seconds=max_seconds,
+            backoff=backoff,
+            name="voice-pipeline-supervisor",
+        )
+        return cls(supervisor.address(spec.id), supervisor=supervisor)
+
+    @classmethod
+    def attach(cls, address: Address) -> Pipeline:
+        """A handle on a pipeline child of your own supervisor (see :func:`pipeline_child_spec`).
+
+        Such a handle cannot :meth:`stop` the pipeline: stop your supervisor instead.
+        """
+        if not isinstance(address, Address):
+            raise ConfigError(f"attach() needs an Address, got {type(address).__name__}")
+        return cls(address)
+
+    @property
+    def address(self) -> Address:
+        """The stable address of the pipeline actor."""
+        return self._address
+
+    @property
+    def actor_ref(self) -> pykka.ActorRef[Any]:
+        """The current incarnation's ref (``ChildUnavailableError`` while there is none)."""
+        return self._address.current()
+
+    @property
+    def generation(self) -> int:
+        """Incarnation number of the pipeline actor: 1, then one more per restart."""
+        return self._address.generation
 
     @property
     def is_alive(self) -> bool:
-        """True while the actor runs."""
-        return self.actor_ref.is_alive()
+        """True until the pipeline is stopped for good (also while its actor restarts)."""
+        return self._address.state is not ChildState.STOPPED
 
     def run(self, audio: AudioInput | StreamedAudioInput, *, timeout: float = 10.0) -> VoiceResult:
-        """Start a run; events come from ``result.stream()``."""
-        try:
-            return self.actor_ref.proxy().run(audio).get(timeout=timeout)
-        except pykka.ActorDeadError as exc:
-            raise PipelineStoppedError("the pipeline is not running") from exc
+        """Start a run; events come from ``result.stream()``.
 
-    def stop(self, *, timeout: float = 15.0) -> None:
-        """Stop the actor: unfinished runs are cancelled; returns when its threads are gone."""
+        While the actor restarts, waits (at most ``timeout`` seconds) for the next incarnation.
+        Raises :class:`PipelineStoppedError` once the pipeline is stopped for good and
+        :class:`PipelineUnavailableError` when no incarnation accepted the run in time.
+        """
+        if not isinstance(audio, AudioInput | StreamedAudioInput):
+            raise ConfigError(
+                f"run() needs an AudioInput or StreamedAudioInput, got {type(audio).__name__}"
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            generation = self._address.generation
+            remaining = deadline - time.monotonic()
+            try:
+                if remaining <= 0:
+                    raise pykka.Timeout(f"{timeout} seconds")
+                try:
+                    return self._address.ask(StartRun(audio=audio), timeout=remaining)
+                except ChildStoppedError:
+                    raise
+                except pykka.ActorDeadError:
+                    # Restarting, or died before answering: wait for a newer incarnation.
+                    self._address.wait_running(
+                        timeout=max(0.0, deadline - time.monotonic()),
+                        after_generation=generation,
+                    )
+            except ChildStoppedError as exc:
+                raise PipelineStoppedError("the pipeline is stopped") from exc
+            except pykka.Timeout as exc:
+                raise PipelineUnavailableError(
+                    f"the pipeline did not accept the run within {timeout}s"
+                ) from exc
+
+    def stop(self, *, timeout: float = 30.0) -> None:
+        """Stop the pipeline and its supervisor; unfinished runs end with
+        :class:`PipelineStoppedError`. Returns when the actor's threads are gone."""
+        if self._supervisor is None:
+            raise ConfigError(
+                "this Pipeline is attached to a child of your own supervisor; stop that one"
+            )
         try:
-            self.actor_ref.stop(block=True, timeout=timeout)
-        except pykka.ActorDeadError:
-            logger.debug("pipeline already stopped")
+            stopped = self._supervisor.stop(timeout=timeout)
+        except pykka.Timeout as exc:
+            raise PipelineUnavailableError(f"the pipeline did not stop within {timeout}s") from exc
+        if not stopped:
+            logger.debug("voice pipeline supervisor was already stopped")
 
     def __enter__(self) -> Pipeline:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def __repr__(self) -> str:
+        return f"<Pipeline {self._address!r}>"

@@ -8,14 +8,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
+from voice_actors.cancel import CancelToken
 from voice_actors.errors import PipelineStoppedError, StreamTimeoutError, VoiceCancelledError
 from voice_actors.events import (
     VoiceStreamEvent,
     VoiceStreamEventAudio,
     VoiceStreamEventError,
     VoiceStreamEventLifecycle,
+    VoiceStreamEventTranscript,
 )
-from voice_actors.http_client import CancelToken
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class VoiceResult:
         self._lock = threading.Lock()
         self._closed = False
         self._is_alive = is_alive
+        self._stopped = threading.Event()
         self.token = CancelToken()
         """Cancellation of the run's HTTP requests (used by the pipeline's workers)."""
 
@@ -61,6 +63,22 @@ class VoiceResult:
         """Queue ``turn_started`` or ``turn_ended``."""
         return self.emit(VoiceStreamEventLifecycle(event=name))  # type: ignore[arg-type]
 
+    def transcript(self, text: str, *, final: bool) -> bool:
+        """Queue a transcript (a delta, or a turn's final text)."""
+        return self.emit(VoiceStreamEventTranscript(text=text, final=final))
+
+    def mark_stopped(self) -> None:
+        """Called by the pipeline when the run's worker thread has returned."""
+        self._stopped.set()
+
+    def wait_stopped(self, timeout: float) -> bool:
+        """Wait until the run's worker has stopped: no request of the run is still open.
+
+        The stream can end before that (``cancel()``, a timeout or a stopped pipeline end it at
+        once). Returns False when the worker is still running after ``timeout`` seconds.
+        """
+        return self._stopped.wait(timeout)
+
     def finish(self, error: Exception | None = None) -> bool:
         """End the run: the error event (if any), then ``session_ended``. Later calls do nothing.
 
@@ -77,9 +95,9 @@ class VoiceResult:
         return True
 
     def cancel(self) -> None:
-        """Stop the run: close its HTTP streams and end the stream with a
-        :class:`VoiceCancelledError` event (then ``session_ended``). A request still waiting
-        for its answer's headers finishes in the background and its answer is discarded."""
+        """Stop the run: end the stream with a :class:`VoiceCancelledError` event (then
+        ``session_ended``) and interrupt its HTTP requests, including one still waiting for
+        its answer's headers (see :meth:`wait_stopped`)."""
         self.token.cancel()
         self.finish(VoiceCancelledError("the run was cancelled"))
 

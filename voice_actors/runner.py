@@ -56,33 +56,60 @@ class RunWorker:
         self._result = result
         self._token = result.token
 
-    def run_single(self, audio: AudioInput, *, greet: bool = False) -> None:
+    def run_single(self, audio: AudioInput, *, greet: bool = False) -> Exception | None:
         """Thread target for one utterance: (greeting turn,) transcribe, answer, speak.
 
-        Always finishes the result, with the error when one happened.
+        Always finishes the result (with the error when one happened) and returns that error.
         """
         error: Exception | None = None
         try:
             if greet:
                 self.greeting_turn()
-            transcript = self._client.transcribe(audio, self._config.stt_settings, self._token)
+            transcript = self._transcribe(audio)
             logger.info("voice run: transcript of %d chars", len(transcript))
-            self.turn(lambda: self._workflow.run(transcript))
-        except VoiceError as exc:
-            error = exc
+            self.turn(lambda: self._workflow.run(transcript), transcript=transcript)
         except Exception as exc:
-            logger.exception("voice run failed unexpectedly")
-            error = exc
-        if error is not None and not isinstance(error, VoiceCancelledError):
-            logger.warning("voice run ended with %s: %s", type(error).__name__, error)
+            error = self._error(exc)
         self._result.finish(error)
+        return error
 
-    def run_streamed(self, audio: StreamedAudioInput, *, greet: bool = False) -> None:
-        """Thread target for multi-turn input: (greeting turn,) then one turn per utterance."""
+    def run_streamed(self, audio: StreamedAudioInput, *, greet: bool = False) -> Exception | None:
+        """Thread target for multi-turn input: (greeting turn,) then one turn per utterance.
+
+        A capture thread cuts the input into utterances and transcribes them while this thread
+        speaks the replies, so the next turn is captured while the previous one is answered.
+        Always finishes the result and returns the error that ended the run, if any.
+        """
+        transcripts: queue.Queue[object] = queue.Queue()
+        capture = threading.Thread(
+            target=self._capture, args=(audio, transcripts), name="voice-capture", daemon=True
+        )
+        capture.start()
         error: Exception | None = None
         try:
             if greet:
                 self.greeting_turn()
+            while True:
+                item = self._get(transcripts)
+                if item is _DONE:
+                    break
+                if isinstance(item, Exception):
+                    raise item
+                assert isinstance(item, str)
+                self.turn(lambda text=item: self._workflow.run(text), transcript=item)
+        except Exception as exc:
+            error = self._error(exc)
+            self._token.cancel()  # stops the capture thread and its request
+        finally:
+            capture.join(timeout=_JOIN_S)
+            if capture.is_alive():
+                logger.warning("voice capture thread still running after the run ended")
+        self._result.finish(error)
+        return error
+
+    def _capture(self, audio: StreamedAudioInput, transcripts: queue.Queue[object]) -> None:
+        """Read the input, cut utterances with the VAD, queue their non-empty transcripts."""
+        try:
             vad = EnergyVAD(audio.vad)
             while True:
                 self._token.check()
@@ -90,23 +117,43 @@ class RunWorker:
                 if chunk is None:
                     break
                 for utterance in vad.feed(chunk):
-                    self._answer(AudioInput(pcm=utterance))
+                    self._queue_transcript(AudioInput(pcm=utterance), transcripts)
             rest = vad.flush()
             if rest is not None:
-                self._answer(AudioInput(pcm=rest))
-        except VoiceError as exc:
-            error = exc
+                self._queue_transcript(AudioInput(pcm=rest), transcripts)
         except Exception as exc:
-            logger.exception("voice run failed unexpectedly")
-            error = exc
-        self._result.finish(error)
+            transcripts.put(exc)
+        finally:
+            transcripts.put(_DONE)
 
-    def _answer(self, utterance: AudioInput) -> None:
-        transcript = self._client.transcribe(utterance, self._config.stt_settings, self._token)
+    def _queue_transcript(self, utterance: AudioInput, transcripts: queue.Queue[object]) -> None:
+        transcript = self._transcribe(utterance)
         if not transcript.strip():
             logger.info("voice run: empty transcript of %.0f ms; no turn", utterance.duration_ms)
             return
-        self.turn(lambda: self._workflow.run(transcript))
+        transcripts.put(transcript)
+
+    def _transcribe(self, utterance: AudioInput) -> str:
+        on_delta = None
+        if self._config.emit_transcripts:
+
+            def on_delta(delta: str) -> None:
+                self._result.transcript(delta, final=False)
+
+        return self._client.transcribe(
+            utterance, self._config.stt_settings, self._token, on_delta=on_delta
+        )
+
+    @staticmethod
+    def _error(exc: Exception) -> Exception:
+        """Log how a run failed; return the error for the stream."""
+        if isinstance(exc, VoiceCancelledError):
+            return exc
+        if isinstance(exc, VoiceError):
+            logger.warning("voice run ended with %s: %s", type(exc).__name__, exc)
+        else:
+            logger.exception("voice run failed unexpectedly")
+        return exc
 
     def greeting_turn(self) -> None:
         """Speak ``workflow.on_start()`` as its own turn, unless it yields no text."""
@@ -117,14 +164,16 @@ class RunWorker:
         if any(isinstance(t, str) and t.strip() for t in greeting):
             self.turn(lambda: greeting)
 
-    def turn(self, reply: Reply) -> None:
-        """One turn: ``turn_started``, the spoken reply, ``turn_ended``.
+    def turn(self, reply: Reply, *, transcript: str | None = None) -> None:
+        """One turn: ``turn_started``, (the final transcript,) the spoken reply, ``turn_ended``.
 
         ``reply`` is a zero-argument callable returning the workflow's iterable of strings
         (called in the producer thread, so a slow workflow does not delay playback).
         """
         self._token.check()
         self._result.lifecycle("turn_started")
+        if transcript is not None and self._config.emit_transcripts:
+            self._result.transcript(transcript, final=True)
         self._speak(reply)
         self._token.check()
         self._result.lifecycle("turn_ended")
@@ -171,13 +220,13 @@ class RunWorker:
             rest = splitter.flush()
             if rest is not None:
                 segments.put(self._submit(rest, pool))
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit & co. from a workflow must not end the turn
+            error: BaseException = exc
             if not isinstance(exc, VoiceError):
                 logger.warning("voice workflow raised %s", type(exc).__name__)
-                wrapped = WorkflowError(f"the workflow raised {type(exc).__name__}: {exc}")
-                wrapped.__cause__ = exc
-                exc = wrapped
-            segments.put(exc)
+                error = WorkflowError(f"the workflow raised {type(exc).__name__}: {exc}")
+                error.__cause__ = exc
+            segments.put(error)
         finally:
             segments.put(_DONE)
 

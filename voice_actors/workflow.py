@@ -20,7 +20,11 @@ class VoiceWorkflowBase(abc.ABC):
         return ()
 
     def close(self) -> None:
-        """Release resources; called once when the pipeline stops."""
+        """Release resources; called each time a pipeline actor incarnation stops or crashes.
+
+        A supervised pipeline keeps using the workflow after a restart, so a workflow used
+        after ``close()`` must acquire its resources again (lazily).
+        """
         return None
 
 

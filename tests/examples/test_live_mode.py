@@ -120,8 +120,6 @@ def test_a_skip_met_in_a_server_thread_ends_the_threaded_server_example(
     assert result.lines("SKIPPED:") == ["SKIPPED: insufficient_quota"]
 
 
-@pytest.mark.xfail(strict=True, reason="AgentWorkflow raises WorkflowError('...status failed') "
-                   "without the realtime error's code, so the quota cannot be recognised")
 def test_agent_quota_error_in_a_voice_run_is_skipped(
     sim: Simulator, home: Path, tmp_path: Path
 ) -> None:

@@ -20,17 +20,19 @@ def collect(result: va.VoiceResult, timeout: float = 30.0) -> list[va.VoiceStrea
 
 
 def kinds(events: list[va.VoiceStreamEvent]) -> list[str]:
-    """Events as names: lifecycle names, ``audio`` and ``error:<ErrorClass>``; audio runs
-    are collapsed into one ``audio`` entry."""
+    """Events as names: lifecycle names, ``audio``, ``transcript``, ``delta`` (a transcript
+    delta) and ``error:<ErrorClass>``; runs of audio or deltas are collapsed into one entry."""
     names: list[str] = []
     for event in events:
         if isinstance(event, va.VoiceStreamEventAudio):
             name = "audio"
         elif isinstance(event, va.VoiceStreamEventLifecycle):
             name = event.event
+        elif isinstance(event, va.VoiceStreamEventTranscript):
+            name = "transcript" if event.final else "delta"
         else:
             name = f"error:{type(event.error).__name__}"
-        if not (name == "audio" and names and names[-1] == "audio"):
+        if not (name in ("audio", "delta") and names and names[-1] == name):
             names.append(name)
     return names
 

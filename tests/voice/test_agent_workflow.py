@@ -8,7 +8,7 @@ import realtime_actors as rt
 import voice_actors as va
 from realtime_actors.protocol.audio import pcm16_from_bytes
 from realtime_actors.simulator import Simulator
-from realtime_actors.simulator.scenario import ReplyContext
+from realtime_actors.simulator.scenario import FaultPlan, ReplyContext
 from realtime_actors.simulator.speech_codec import decode
 from tests.voice.conftest import StartPipeline
 from tests.voice.support import TEST_KEY, audio_bytes, collect, kinds, speech_wav
@@ -62,3 +62,19 @@ def test_agent_workflow_calls_a_tool_and_speaks_its_result(
     assert calls == ["Oslo"]
     assert decode(pcm16_from_bytes(audio_bytes(events))) == "The tool returned: sunny in Oslo"
     pipeline.stop()
+
+
+def test_a_failed_agent_response_is_a_workflow_error_with_its_code(
+    sim: Simulator, start_pipeline: StartPipeline
+) -> None:
+    sim.scenario = attrs.evolve(sim.scenario, faults=FaultPlan(fail_responses="insufficient_quota"))
+    workflow = va.AgentWorkflow(
+        rt.RealtimeAgent(name="assistant", instructions="Be brief."),
+        model_config=rt.ModelConfig(url=sim.ws_url, api_key=TEST_KEY),
+        turn_timeout_s=20,
+    )
+    pipeline = start_pipeline(workflow)
+    events = collect(pipeline.run(va.AudioInput.from_wav(speech_wav("hello"))))
+    assert kinds(events) == ["turn_started", "error:WorkflowError", "session_ended"]
+    error = next(e.error for e in events if isinstance(e, va.VoiceStreamEventError))
+    assert isinstance(error, va.WorkflowError) and error.code == "insufficient_quota"

@@ -124,3 +124,14 @@ def test_connection_refused_is_a_connection_error() -> None:
     finally:
         pipeline.stop()
     assert kinds(events) == ["error:VoiceConnectionError", "session_ended"]
+
+
+def test_an_answer_slower_than_the_read_timeout_is_a_voice_timeout_error(
+    sim: Simulator, start_pipeline: StartPipeline
+) -> None:
+    sim.scenario = attrs.evolve(sim.scenario, stt_latency_s=30.0)
+    pipeline = start_pipeline(va.SimpleWorkflow(_echo), read_timeout_s=0.2)
+    events = collect(pipeline.run(va.AudioInput.from_wav(speech_wav("late"))))
+    assert kinds(events) == ["error:VoiceTimeoutError", "session_ended"]
+    error = _error(events)
+    assert isinstance(error, va.VoiceTimeoutError) and error.endpoint == "transcriptions"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+
+import attrs
 import numpy as np
 
 import voice_actors as va
@@ -9,7 +13,8 @@ from realtime_actors.protocol.audio import pcm16_from_bytes
 from realtime_actors.simulator import Simulator
 from realtime_actors.simulator.speech_codec import decode, synthesize
 from tests.voice.conftest import StartPipeline
-from tests.voice.support import audio_bytes, collect, kinds
+from tests.voice.support import audio_bytes, collect, kinds, speech_wav
+from voice_actors.sse import SSEParser
 
 _CHUNK = 2400 * 2  # 100 ms
 
@@ -91,3 +96,76 @@ def test_energy_vad_cuts_on_silence() -> None:
     (utterance,) = vad.feed(_silence(300))
     assert decode(pcm16_from_bytes(utterance)) == "abc"
     assert vad.flush() is None
+
+
+def test_three_spoken_turns_overlap_capture_with_the_previous_reply(
+    sim: Simulator, start_pipeline: StartPipeline
+) -> None:
+    transcribed = [threading.Event() for _ in range(3)]
+
+    def transcript(pcm: bytes, turn: int) -> str:
+        text = decode(pcm16_from_bytes(pcm)) or "(inaudible)"
+        transcribed[turn].set()
+        return text
+
+    sim.scenario = attrs.evolve(sim.scenario, transcript=transcript)
+    overlapped: list[bool] = []
+
+    def reply(text: str) -> Iterator[str]:
+        yield f"The answer to {text} begins here."
+        if text != "three":
+            # Hold the rest of this reply until the next turn has been transcribed: only a
+            # capture that runs while this reply is spoken gets there.
+            overlapped.append(transcribed[len(overlapped) + 1].wait(timeout=10))
+        yield f" The answer to {text} ends."
+
+    pipeline = start_pipeline(va.SimpleWorkflow(reply))
+    stream = va.StreamedAudioInput(va.VADSettings(silence_ms=300))
+    result = pipeline.run(stream)
+    _feed(stream, _silence(200) + _speech("one") + _silence(500))
+    later = [_speech("two") + _silence(500), _speech("three") + _silence(500)]
+    events: list[va.VoiceStreamEvent] = []
+    for event in result.stream(timeout=30):
+        events.append(event)
+        first_audio = isinstance(event, va.VoiceStreamEventAudio) and not isinstance(
+            events[-2] if len(events) > 1 else None, va.VoiceStreamEventAudio
+        )
+        if first_audio and later:  # the previous turn is speaking: the user talks again
+            _feed(stream, later.pop(0))
+            if not later:
+                stream.close()
+    turn = ["turn_started", "audio", "turn_ended"]
+    assert kinds(events) == [*turn, *turn, *turn, "session_ended"]
+    assert _turn_texts(events) == [
+        f"The answer to {n} begins here. The answer to {n} ends." for n in ("one", "two", "three")
+    ]
+    assert overlapped == [True, True]
+    uploads = [r for r in sim.rest.requests if r.endpoint == "transcriptions"]
+    assert len(uploads) == 3
+
+
+def test_streamed_transcription_yields_deltas_then_the_turns_transcript(
+    sim: Simulator, start_pipeline: StartPipeline
+) -> None:
+    pipeline = start_pipeline(
+        va.SimpleWorkflow(lambda t: [f"You said: {t}"]),
+        stt_settings=va.STTSettings(model="gpt-4o-transcribe", stream=True),
+        emit_transcripts=True,
+    )
+    events = collect(pipeline.run(va.AudioInput.from_wav(speech_wav("bright blue skies"))))
+    assert kinds(events) == ["delta", "turn_started", "transcript", "audio", "turn_ended",
+                             "session_ended"]  # fmt: skip
+    transcripts = [e for e in events if isinstance(e, va.VoiceStreamEventTranscript)]
+    deltas = [e.text for e in transcripts if not e.final]
+    assert len(deltas) == 3 and "".join(deltas) == "bright blue skies"
+    assert [e.text for e in transcripts if e.final] == ["bright blue skies"]
+    (upload,) = sim.rest.requests[:1]
+    assert upload.form.get("stream") == "true"
+    assert decode(pcm16_from_bytes(audio_bytes(events))) == "You said: bright blue skies"
+
+
+def test_sse_parser_handles_split_lines_comments_and_done() -> None:
+    parser = SSEParser()
+    assert parser.feed(b': keep-alive\n\ndata: {"type": "a", ') == []
+    assert parser.feed(b'"n": 1}\r\n\r\ndata: [DONE]\n\ndata: 5\n\n') == [{"type": "a", "n": 1}]
+    assert parser.feed(b'event: x\ndata: {"type":\ndata: "b"}\n\n') == [{"type": "b"}]

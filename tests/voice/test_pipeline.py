@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-import attrs
 import numpy as np
 
 import voice_actors as va
@@ -172,17 +171,6 @@ def test_stop_ends_an_unfinished_run_and_leaves_no_thread(
     assert not stopper.is_alive()
     assert kinds(events) == ["turn_started", "error:PipelineStoppedError", "session_ended"]
     assert not pipeline.is_alive
-
-
-def test_cancel_ends_the_run(sim: Simulator, start_pipeline: StartPipeline) -> None:
-    sim.scenario = attrs.evolve(sim.scenario, stt_latency_s=1.0)
-    pipeline = start_pipeline(va.SimpleWorkflow(_echo))
-    result = pipeline.run(va.AudioInput.from_wav(speech_wav("never")))
-    result.cancel()
-    events = collect(result)
-    assert kinds(events) == ["error:VoiceCancelledError", "session_ended"]
-    pipeline.stop()
-    assert [r.endpoint for r in sim.rest.requests] == ["transcriptions"]
 
 
 def test_stream_timeout_ends_with_an_error(sim: Simulator, start_pipeline: StartPipeline) -> None:
