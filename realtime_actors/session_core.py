@@ -20,12 +20,10 @@ from .agent import (
     RealtimeAgent,
     RunContext,
     all_tool_definitions,
-    find_handoff,
-    find_tool,
     resolve_instructions,
 )
 from .errors import AudioFormatError, ConfigError
-from .guardrails import GuardrailChecker, GuardrailTrip
+from .guardrails import GuardrailChecker
 from .history import History, item_from_wire
 from .playback import AudioDeliveryEstimator, PlaybackTracker
 from .protocol import client_events as ce
@@ -34,16 +32,14 @@ from .protocol.session_config import UNSET, SessionModelSettings
 from .reconnect import restore_items
 from .response_tracker import ResponseTracker
 from .run_config import RunConfig
-from .session_effects import CancelTools, Effect, Emit, RunTool, Send
+from .session_core_tools import ToolCallsMixin
+from .session_effects import CancelTools, Effect, Emit, Send
 from .session_events_map import ServerEventMapper
-from .tools import ToolContext, ToolTimeoutError
+from .tools import ToolContext
 
 logger = logging.getLogger(__name__)
 
-AGENT_SCOPED_FIELDS = ("instructions", "tools")
-
-
-class SessionCore:
+class SessionCore(ToolCallsMixin):
     """All state of one realtime session. Every method returns the effects to carry out."""
 
     def __init__(
@@ -78,6 +74,8 @@ class SessionCore:
         self.tool_calls: dict[str, tuple[str, str]] = {}
         self.configured = False
         self.response_agent: dict[str, RealtimeAgent] = {}
+        self.advertised_tools: frozenset[str] = frozenset()
+        """Tool names of the last ``session.update``: a handoff the model calls must be one."""
         self.connections = 0
         """How many connections this session has opened (more than one after a reconnect)."""
         self.unconfirmed: dict[str, dict[str, Any]] = {}
@@ -135,7 +133,11 @@ class SessionCore:
         first one: it cannot change mid-session)."""
         first = not self.configured
         self.configured = True
-        return self.send(ce.session_update(self.effective_settings(), include_model=first))
+        settings = self.effective_settings()
+        tools = settings.tools if isinstance(settings.tools, tuple) else ()
+        self.advertised_tools = frozenset(
+            name for name in (getattr(t, "name", None) for t in tools) if isinstance(name, str))
+        return self.send(ce.session_update(settings, include_model=first))
 
     def request_response(self) -> list[Effect]:
         """Send ``response.create`` now, or defer it until the active response ends."""
@@ -315,103 +317,6 @@ class SessionCore:
         for ctx in self.running_tools.values():
             ctx.cancelled.set()
         return [CancelTools()]
-
-    # ------------------------------------------------------------------ tools
-    def on_function_call(self, call_id: str, name: str, arguments: str) -> list[Effect]:
-        """The model called a tool: run it, or perform a handoff."""
-        if call_id in self.handled_calls:
-            return []
-        self.handled_calls.add(call_id)
-        agent = self.agent
-        effects: list[Effect] = [
-            Emit(ev.ToolStartEvent(agent=agent, tool_name=name, call_id=call_id,
-                                   arguments=arguments))
-        ]
-        handoff = find_handoff(agent, name)
-        if handoff is not None:
-            return effects + self.do_handoff(handoff, call_id, name, arguments)
-        tool = find_tool(agent, name)
-        ctx = ToolContext(call_id=call_id, tool_name=name, agent_name=agent.name)
-        self.running_tools[call_id] = ctx
-        self.tool_calls[call_id] = (name, arguments)
-        effects.append(RunTool(tool=tool, call_id=call_id, name=name, arguments=arguments,
-                               context=ctx))
-        return effects
-
-    def abandon_tools(self, reason: str) -> list[Effect]:
-        """Answer every running tool call with an error (its worker is gone)."""
-        effects: list[Effect] = []
-        for call_id in list(self.running_tools):
-            self.running_tools[call_id].cancelled.set()
-            effects.extend(self.on_tool_outcome(call_id, f"Error: tool cancelled ({reason})",
-                                                ok=False))
-        return effects
-
-    def on_tool_outcome(self, call_id: str, output: str, ok: bool,
-                        error: BaseException | None = None) -> list[Effect]:
-        """The executor finished a call we started (a failure is also an ErrorEvent)."""
-        name, arguments = self.tool_calls.pop(call_id, ("", ""))
-        effects = self.on_tool_done(call_id, name, arguments, output, ok)
-        if not ok and not self.closed:
-            code = "tool_timeout" if isinstance(error, ToolTimeoutError) else "tool_error"
-            effects.insert(1, self.error(f"tool {name!r} failed: {output}", "tool", code=code))
-        return effects
-
-    def on_tool_done(self, call_id: str, name: str, arguments: str, output: str,
-                     ok: bool) -> list[Effect]:
-        """A tool finished: report it, send its output, ask for the follow-up response."""
-        self.running_tools.pop(call_id, None)
-        if self.closed:
-            return []
-        return [
-            Emit(ev.ToolEndEvent(agent=self.agent, tool_name=name, call_id=call_id,
-                                 arguments=arguments, output=output, ok=ok)),
-            self.send(ce.conversation_item_create(ce.function_call_output_item(call_id, output))),
-            *self.request_response(),
-        ]
-
-    def do_handoff(self, handoff: Any, call_id: str, name: str,
-                   arguments: str) -> list[Effect]:
-        """Switch agent, reconfigure, emit HandoffEvent, send the output, then respond."""
-        old = self.agent
-        try:
-            target = handoff.resolve(self.context, arguments)
-        except Exception as exc:  # a user callback failed: tell the model, keep the agent
-            logger.warning("handoff %s failed", name, exc_info=True)
-            output = f"Error: handoff failed - {type(exc).__name__}: {exc}"
-            return self.on_tool_done(call_id, name, arguments, output, ok=False)
-        self.agent = target
-        self.overrides = attrs.evolve(
-            self.overrides, **{field: UNSET for field in AGENT_SCOPED_FIELDS}
-        )
-        self.guardrails = GuardrailChecker(
-            tuple(self.run_config.output_guardrails) + tuple(target.output_guardrails),
-            debounce_chars=self.run_config.guardrail_debounce_chars,
-        )
-        effects: list[Effect] = [
-            self.session_update(),
-            Emit(ev.HandoffEvent(from_agent=old, to_agent=target)),
-        ]
-        output = f"Handoff complete. You are now connected to {target.name}."
-        return effects + self.on_tool_done(call_id, name, arguments, output, ok=True)
-
-    # ------------------------------------------------------------------ guardrails
-    def on_guardrail_trips(self, trips: list[GuardrailTrip]) -> list[Effect]:
-        """A guardrail tripped: cancel the response, emit the event, tell the model."""
-        effects: list[Effect] = []
-        for trip in trips:
-            if trip.response_id in self.tripped_responses:
-                continue
-            self.tripped_responses.add(trip.response_id)
-            effects.append(self.send(ce.response_cancel()))
-            effects.extend(self.truncate_audio("guardrail"))
-            effects.append(Emit(ev.GuardrailTrippedEvent(
-                guardrail_name=trip.guardrail_name, response_id=trip.response_id,
-                text=trip.text, info=trip.info)))
-            note = f"The previous response was stopped by the output guardrail " \
-                   f"'{trip.guardrail_name}'" + (f": {trip.info}" if trip.info else ".")
-            effects.append(self.send(ce.conversation_item_create(ce.system_text_item(note))))
-        return effects
 
     # ------------------------------------------------------------------ server events
     def on_server_event(self, event: Any) -> list[Effect]:

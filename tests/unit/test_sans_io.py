@@ -17,6 +17,8 @@ FORBIDDEN = {
 SANS_IO = [
     *sorted((PACKAGE / "protocol").glob("*.py")),
     PACKAGE / "session_core.py",
+    PACKAGE / "session_core_tools.py",
+    PACKAGE / "reconnect.py",
     PACKAGE / "session_events_map.py",
     PACKAGE / "response_tracker.py",
     PACKAGE / "history.py",
