@@ -126,6 +126,8 @@ class ChildInfo:
     generation: int
     restart: Restart
     ref: pykka.ActorRef[Any] | None
+    attempts: int = 0
+    """Restarts since the child last reported itself healthy (drives the backoff)."""
 
 
 # Requests answered by a Supervisor (send with ask, or use SupervisorHandle).

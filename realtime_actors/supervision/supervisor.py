@@ -135,6 +135,7 @@ class Supervisor(Supervised):
                 generation=c.generation,
                 restart=c.spec.restart,
                 ref=c.ref,
+                attempts=c.attempts,
             )
             for c in self._children.values()
         ]

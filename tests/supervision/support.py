@@ -65,6 +65,9 @@ class Worker(Supervised):
             raise RuntimeError("boom")
         if message == "ping":
             return self.generation
+        if message == "healthy":
+            self.report_healthy()
+            return None
         if message == "exit_normal":
             self.stop_with("done", abnormal=False)
             return None

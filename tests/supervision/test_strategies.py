@@ -14,6 +14,7 @@ from realtime_actors.supervision import (
     ChildState,
     ChildStoppedError,
     Exited,
+    Healthy,
     Strategy,
     SupervisionConfigError,
     SupervisorHandle,
@@ -223,5 +224,28 @@ def test_stale_and_unknown_exit_reports_are_ignored() -> None:
         address.wait_running(timeout=TIMEOUT, after_generation=2)
         assert handle.which_children(timeout=TIMEOUT)[0].generation == 3
         assert ("stopped", "s", 2) in rec.events and not current.is_alive()
+    finally:
+        handle.stop()
+
+
+def test_report_healthy_resets_the_backoff_attempts_of_that_incarnation_only() -> None:
+    rec = Recorder()
+    handle = SupervisorHandle.start([worker_spec("w", rec)], max_restarts=10, max_seconds=60)
+    try:
+        address = handle.address("w")
+
+        def attempts() -> int:
+            return next(c.attempts for c in handle.which_children() if c.id == "w")
+
+        crash_and_wait_restart(address, rec, "w")
+        crash_and_wait_restart(address, rec, "w")
+        assert attempts() == 2  # two restarts in a row: the backoff grows
+        stale = Healthy(child_id="w", generation=1)  # from a dead incarnation: ignored
+        handle.ref.tell(stale)
+        assert attempts() == 2
+        address.ask("healthy", timeout=TIMEOUT)  # the current incarnation reports
+        assert attempts() == 0
+        crash_and_wait_restart(address, rec, "w")
+        assert attempts() == 1  # counting starts again
     finally:
         handle.stop()
