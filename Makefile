@@ -21,7 +21,7 @@ test: $(STAMP) lint
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
-	$(PY) examples/run_all.py
+	$(PY) examples/run_all.py --out demo-output
 
 simulator: $(STAMP)
 	$(PY) -m realtime_actors.simulator --host 127.0.0.1 --port 8765
