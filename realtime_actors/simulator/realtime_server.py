@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,27 @@ from .records import ConnectionRecord
 from .scenario import Scenario
 
 logger = logging.getLogger(__name__)
+
+_SECRET_HEADER = re.compile(r"(?im)^([<>]?\s*(?:authorization|api-key|openai-api-key)\s*:\s*).+$")
+
+
+class HeaderRedactingFilter(logging.Filter):
+    """Masks credential header values in websockets' wire logs (it logs raw request headers
+    at DEBUG, and the simulator accepts any key, so it cannot redact by value)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message with the header values masked; never drops one."""
+        message = record.getMessage()
+        masked = _SECRET_HEADER.sub(r"\1[redacted]", message)
+        if masked != message:
+            record.msg = masked
+            record.args = None
+        return True
+
+
+wire_logger = logging.getLogger("realtime_actors.simulator.wire")
+"""The logger given to the websockets server (credentials masked)."""
+wire_logger.addFilter(HeaderRedactingFilter())
 
 REALTIME_PATH = "/v1/realtime"
 THREAD_NAME = "realtime-simulator"
@@ -137,6 +159,7 @@ class RealtimeServer:
             ping_interval=None,
             close_timeout=1,
             select_subprotocol=self._select_subprotocol,
+            logger=wire_logger,
         )
         self.port = server.sockets[0].getsockname()[1]
         return server
