@@ -16,11 +16,12 @@ logger = logging.getLogger(__name__)
 class EventSink:
     """Keeps the most recent events until a script reads them; never blocks the writer.
 
-    ``maxlen`` (the run config's ``event_buffer``) must be a positive int, else ConfigError."""
+    ``maxlen`` (the run config's ``event_buffer``) must be an int >= 0, else ConfigError;
+    0 disables the buffer (``put`` keeps only whether the session ended)."""
 
     def __init__(self, maxlen: int) -> None:
-        if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 1:
-            raise ConfigError(f"event_buffer must be a positive int, not {maxlen!r}")
+        if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 0:
+            raise ConfigError(f"event_buffer must be an int >= 0, not {maxlen!r}")
         self._events: collections.deque[SessionEvent] = collections.deque()
         self._maxlen = maxlen
         self._cond = threading.Condition()
@@ -29,6 +30,12 @@ class EventSink:
 
     def put(self, event: SessionEvent) -> None:
         """Add an event; beyond ``maxlen`` the oldest is dropped (warned once per 1,000)."""
+        if self._maxlen == 0:
+            if isinstance(event, SessionEndedEvent):
+                with self._cond:
+                    self.ended = True
+                    self._cond.notify_all()
+            return
         with self._cond:
             if len(self._events) >= self._maxlen:
                 self._events.popleft()
@@ -41,8 +48,16 @@ class EventSink:
                 self.ended = True
             self._cond.notify_all()
 
+    @property
+    def enabled(self) -> bool:
+        """Whether events are kept at all (``event_buffer > 0``)."""
+        return self._maxlen > 0
+
     def get(self, timeout: float | None) -> SessionEvent | None:
         """The next event, or ``None`` after ``timeout`` seconds without one."""
+        if self._maxlen == 0:
+            raise ConfigError("this session was started with RunConfig(event_buffer=0): "
+                              "subscribe an actor to receive its events")
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while not self._events:

@@ -77,10 +77,13 @@ class RunConfig:
     max_tool_workers: int = 4
     context: Any = None
     """Passed to dynamic instructions and tools as ``RunContext.context``."""
-    raw_events: bool = True
-    """Emit one :class:`RawModelEvent` per server frame to subscribers."""
+    raw_events: bool = False
+    """Also emit one :class:`RawModelEvent` per server frame (off by default: it doubles the
+    events of an audio stream)."""
     event_buffer: int = 10_000
-    """Events kept for ``Session.events()``; the oldest are dropped (with a warning) beyond."""
+    """Events kept for ``Session.events()``; the oldest are dropped (with a warning) beyond.
+    ``0`` turns the buffer off: servers whose subscriber actors take every event should, since
+    an unread buffer of audio events costs memory (up to ~20 MB per session at 10,000)."""
     pending_limit: int = 1_000
     """Client events queued while disconnected before user calls are refused."""
     reconnect: ReconnectPolicy = attrs.field(factory=ReconnectPolicy)
