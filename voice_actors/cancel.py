@@ -120,32 +120,28 @@ def _shutdown(sock: socket.socket) -> None:
         logger.debug("cancel: socket shutdown failed: %s", exc)
 
 
-class _TrackedHTTPConnection(HTTPConnection):
+class _TrackingMixin:
+    """Registers the connection's socket with a :class:`CancelToken` once it is connected."""
+
+    sock: Any
+
+    def __init__(self, *args: Any, cancel_token: CancelToken, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cancel_token = cancel_token
+
+    def connect(self) -> None:
+        """Connect (TCP, and TLS for https), then let the token shut the socket down."""
+        super().connect()  # type: ignore[misc]
+        if self.sock is not None:
+            self._cancel_token.track_socket(self.sock)
+
+
+class _TrackedHTTPConnection(_TrackingMixin, HTTPConnection):
     """An urllib3 connection that registers its socket with a :class:`CancelToken`."""
 
-    def __init__(self, *args: Any, cancel_token: CancelToken, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._cancel_token = cancel_token
 
-    def connect(self) -> None:
-        """Connect, then let the token shut the socket down on cancel."""
-        super().connect()
-        if self.sock is not None:
-            self._cancel_token.track_socket(self.sock)
-
-
-class _TrackedHTTPSConnection(HTTPSConnection):
+class _TrackedHTTPSConnection(_TrackingMixin, HTTPSConnection):
     """The TLS variant of :class:`_TrackedHTTPConnection`."""
-
-    def __init__(self, *args: Any, cancel_token: CancelToken, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._cancel_token = cancel_token
-
-    def connect(self) -> None:
-        """Connect (TCP and TLS), then let the token shut the socket down on cancel."""
-        super().connect()
-        if self.sock is not None:
-            self._cancel_token.track_socket(self.sock)
 
 
 class _TrackedHTTPPool(HTTPConnectionPool):
