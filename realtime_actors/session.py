@@ -69,6 +69,17 @@ class Session:
         except (ChildStoppedError, pykka.ActorDeadError):
             raise SessionClosedError("the session has ended") from None
 
+    def _tell(self, name: str, *args: Any, **kwargs: Any) -> None:
+        command = Command(name, args, kwargs, reply=False)
+        try:
+            try:
+                self._address.tell(command)
+            except ChildRestartingError:
+                self._address.wait_running(timeout=self._ask_timeout_s)
+                self._address.tell(command)
+        except (ChildStoppedError, pykka.ActorDeadError):
+            raise SessionClosedError("the session has ended") from None
+
     def is_alive(self) -> bool:
         """Whether the session is still running (its supervisor is alive)."""
         return self._tree.supervisor.is_alive() and not self._tree.state.ended
@@ -100,10 +111,13 @@ class Session:
 
         ``commit=True`` ends the user turn. A response is then requested when ``respond`` is
         True, or (``None``) when server turn detection will not answer by itself.
-        Raises :class:`~realtime_actors.errors.AudioFormatError` for invalid audio.
+        Raises :class:`~realtime_actors.errors.AudioFormatError` for invalid audio, in the
+        calling thread. Never waits for the session (a streaming source must not stall): audio
+        refused because the disconnected session's queue is full is reported as an
+        ``ErrorEvent(code="queue_full")``.
         """
         pcm = to_pcm16_bytes(audio)
-        self._ask("send_audio", pcm, commit=commit, respond=respond)
+        self._tell("send_audio", pcm, commit=commit, respond=respond)
 
     def send_raw_event(self, event: Mapping[str, Any]) -> None:
         """Send any client event as is (a bare ``response.create`` is deferred as usual)."""

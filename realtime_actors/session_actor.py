@@ -42,6 +42,8 @@ class Command:
     name: str
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = attrs.field(factory=dict)
+    reply: bool = True
+    """False for a ``tell``: nobody waits, so user-level errors become error events."""
 
 
 class QueueFullError(RealtimeError):
@@ -130,7 +132,15 @@ class SessionActor(Supervised):
             self._apply(self.core.on_tool_outcome(outcome.call_id, outcome.output, outcome.ok,
                                                   error=outcome.error))
         elif isinstance(message, Command):
-            return self._command(message)
+            if message.reply:
+                return self._command(message)
+            try:
+                self._command(message)
+            except QueueFullError as exc:  # already reported as an ErrorEvent
+                logger.warning("%s", exc)
+            except RealtimeError as exc:
+                self._emit(ev.ErrorEvent(message=str(exc), source="send",
+                                         code=type(exc).__name__))
         elif isinstance(message, ConnectionOpened):
             self._on_opened(message)
         elif isinstance(message, ConnectionClosed):
