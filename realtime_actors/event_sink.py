@@ -26,6 +26,7 @@ class EventSink:
         self._maxlen = maxlen
         self._cond = threading.Condition()
         self._dropped = 0
+        self._waiting = 0
         self.ended = False
 
     def put(self, event: SessionEvent) -> None:
@@ -46,7 +47,8 @@ class EventSink:
             self._events.append(event)
             if isinstance(event, SessionEndedEvent):
                 self.ended = True
-            self._cond.notify_all()
+            if self._waiting:
+                self._cond.notify_all()
 
     @property
     def enabled(self) -> bool:
@@ -64,7 +66,11 @@ class EventSink:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return None
-                self._cond.wait(remaining)
+                self._waiting += 1
+                try:
+                    self._cond.wait(remaining)
+                finally:
+                    self._waiting -= 1
             return self._events.popleft()
 
     @property
