@@ -1,0 +1,187 @@
+"""Concurrency workload for realtime-actors: many sessions streaming audio both ways.
+
+Each session gets 50 deltas/s of 40 ms from the server and appends 20 ms chunks at real
+time through ``Session.send_audio`` (feeder threads, 10 sessions each, on an absolute
+schedule). Every session has its own subscriber actor. Starts are spread over ``--ramp-s``
+with random phase, from 8 starter threads (so a slow ``rt.run`` does not stretch the ramp);
+latencies are kept for events received in the measurement window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import random
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pykka
+from client_lib import start_session
+from common import (
+    BYTES_PER_MS,
+    emit_result,
+    latency_summary,
+    now_ns,
+    read_stamp,
+    rss_bytes,
+    thread_count,
+)
+
+import realtime_actors as rt
+
+logger = logging.getLogger("bench.lib_many")
+
+SESSIONS_PER_FEEDER = 10
+STARTERS = 8
+CHUNK_MS = 20
+
+
+class Window:
+    """The measurement window (monotonic ns; nothing is recorded until it is set)."""
+
+    def __init__(self) -> None:
+        self.start = sys.maxsize
+        self.end = sys.maxsize
+
+
+class WindowCollector(pykka.ThreadingActor):
+    """Subscriber of one session: latencies of the audio events received in the window."""
+
+    def __init__(self, window: Window, latencies: list[int]) -> None:
+        super().__init__()
+        self.window = window
+        self.latencies = latencies
+
+    def on_receive(self, message: Any) -> None:
+        """Record an ``AudioEvent`` received inside the window."""
+        if isinstance(message, rt.AudioEvent):
+            t = now_ns()
+            if self.window.start <= t < self.window.end:
+                self.latencies.append(t - read_stamp(message.data))
+
+
+class Feeder(threading.Thread):
+    """Appends one 20 ms chunk per session every 20 ms (absolute schedule, random phase)."""
+
+    def __init__(self, window: Window, stop: threading.Event, index: int) -> None:
+        super().__init__(name=f"bench-feeder-{index}", daemon=True)
+        self.window = window
+        self.stop_flag = stop
+        self.sessions: list[rt.Session] = []
+        self.sent = 0
+        self.errors = 0
+        self.chunk = bytes(CHUNK_MS * BYTES_PER_MS)
+
+    def run(self) -> None:
+        """Feed until stopped."""
+        period = CHUNK_MS / 1000
+        start = time.monotonic() + random.random() * period
+        k = 0
+        while not self.stop_flag.is_set():
+            delay = start + k * period - time.monotonic()
+            if delay > 0 and self.stop_flag.wait(delay):
+                return
+            for session in list(self.sessions):
+                try:
+                    session.send_audio(self.chunk)
+                except rt.RealtimeError as exc:
+                    logger.warning("send_audio failed, dropping the session: %s", exc)
+                    self.errors += 1
+                    self.sessions.remove(session)
+                    continue
+                if self.window.start <= now_ns() < self.window.end:
+                    self.sent += 1
+            k += 1
+
+
+def many(url: str, sessions: int, ramp_s: float, settle_s: float,
+         window_s: float, lean: bool = False) -> dict[str, object]:
+    """Start ``sessions`` over ``ramp_s``, measure during ``window_s`` after ``settle_s``.
+
+    ``lean``: ``RunConfig(raw_events=False, event_buffer=1)``, the configuration closest to
+    what a subscriber-only application needs (the library cannot turn the buffer off)."""
+    base_rss, base_threads = rss_bytes(), thread_count()
+    window = Window()
+    stop = threading.Event()
+    feeders = [Feeder(window, stop, i)
+               for i in range(math.ceil(sessions / SESSIONS_PER_FEEDER))]
+    for feeder in feeders:
+        feeder.start()
+    per_session: list[list[int]] = [[] for _ in range(sessions)]
+    started: list[rt.Session] = []
+    half: list[int] = []
+    lock = threading.Lock()
+    t0 = time.monotonic()
+
+    def start_one(i: int) -> None:
+        delay = t0 + ramp_s * (i + random.random()) / sessions - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)  # pacing the starts, not waiting for a result
+        collector = WindowCollector.start(window, per_session[i])
+        session = start_session(url, not lean, [collector], 1 if lean else None)
+        with lock:
+            started.append(session)
+            feeders[i // SESSIONS_PER_FEEDER].sessions.append(session)
+            if len(started) == sessions // 2:
+                half.extend((rss_bytes(), thread_count()))
+
+    with ThreadPoolExecutor(max_workers=STARTERS, thread_name_prefix="bench-starter") as pool:
+        list(pool.map(start_one, range(sessions)))
+    half_rss, half_threads = half or (0, 0)
+    ramp_took = time.monotonic() - t0
+    stop.wait(settle_s)
+    window.start = now_ns()
+    window.end = window.start + int(window_s * 1e9)
+    stop.wait(window_s / 2)
+    rss, threads = rss_bytes(), thread_count()
+    stop.wait(max(0.0, (window.end - now_ns()) / 1e9) + 0.2)
+    stop.set()
+    for feeder in feeders:
+        feeder.join(timeout=10)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(lambda s: s.close(timeout=10), started))
+    all_latencies = [v for lat in per_session for v in lat]
+    expected = int(sessions * window_s * 50)
+    return {
+        "sessions": sessions, "ramp_s": ramp_took, "window_s": window_s,
+        "expected_events": expected, "events": len(all_latencies),
+        "sent_chunks": sum(f.sent for f in feeders), "expected_chunks": expected,
+        "base_rss": base_rss, "rss": rss, "base_threads": base_threads, "threads": threads,
+        "half_sessions": sessions // 2, "half_rss": half_rss, "half_threads": half_threads,
+        "bench_threads": len(feeders) + sessions,
+        "session_errors": sum(f.errors for f in feeders)
+        + sum(1 for lat in per_session if not lat),
+        **latency_summary(all_latencies),
+    }
+
+
+def main() -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--ramp-s", type=float, default=1.0)
+    parser.add_argument("--settle-s", type=float, default=1.0)
+    parser.add_argument("--window-s", type=float, default=4.0)
+    parser.add_argument("--lean", action="store_true",
+                        help="RunConfig(raw_events=False, event_buffer=1)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    # The handle's Session.events() buffer fills up when only subscribers read events; its
+    # once-per-1000 warning is expected here (see the report) and would flood the output.
+    logging.getLogger("realtime_actors.event_sink").setLevel(logging.ERROR)
+    try:
+        result = many(args.url, args.sessions, args.ramp_s, args.settle_s, args.window_s,
+                      args.lean)
+    finally:
+        pykka.ActorRegistry.stop_all(timeout=10)
+    emit_result({"client": "lib_lean" if args.lean else "lib", "mode": "many", **result})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
