@@ -19,19 +19,18 @@ import pykka
 import websocket
 
 from . import __version__
-from .errors import ProtocolError, RealtimeError
+from .errors import RealtimeError
+from .frame_router import DropListener, FrameRouter
+from .io_hub_socket import abort_socket
 from .messages import (
     CloseConnection,
     ConnectionClosed,
-    ConnectionOpened,
-    ModelEvents,
     SendFailed,
     SendFrames,
     SocketClosed,
     SocketFrames,
     SocketOpened,
 )
-from .protocol.parser import parse_server_event
 from .reader import SocketReader
 from .reconnect import DisconnectKind, classify_disconnect
 from .supervision import Supervised, SupervisionLink
@@ -108,12 +107,14 @@ class WebSocketActor(Supervised):
         self._reader: SocketReader | None = None
         self._closing = False
         self._closed_reported = False
-        self._healthy_reported = False
+        self._router: FrameRouter | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def setup(self) -> None:
         """Start connecting in the reader thread."""
-        self._reader = SocketReader(self.actor_ref, self.generation, self._connect,
+        self._router = FrameRouter(self.actor_ref, self._owner, self.report_healthy)
+        self._router.listeners = tuple(self._listeners)
+        self._reader = SocketReader(self._router, self.generation, self._connect,  # type: ignore[arg-type]
                                     name="realtime-reader")
         self._reader.start()
 
@@ -148,7 +149,7 @@ class WebSocketActor(Supervised):
         if reader is not None and reader.thread.is_alive():
             reader.thread.join(self._options.close_timeout_s)
             if reader.thread.is_alive() and ws is not None:
-                ws.abort()
+                abort_socket(ws)  # ws.abort() does nothing once send_close() has run
                 reader.thread.join(self._options.close_timeout_s)
             if reader.thread.is_alive():
                 # still connecting: websocket-client exposes no handle to abort a
@@ -196,11 +197,17 @@ class WebSocketActor(Supervised):
         """Tell ``listener`` every parsed server event (idempotent)."""
         if listener not in self._listeners:
             self._listeners.append(listener)
+            self._publish_listeners()
 
     def remove_listener(self, listener: pykka.ActorRef[Any]) -> None:
         """Stop telling ``listener`` (idempotent)."""
         if listener in self._listeners:
             self._listeners.remove(listener)
+            self._publish_listeners()
+
+    def _publish_listeners(self) -> None:
+        if self._router is not None:
+            self._router.listeners = tuple(self._listeners)
 
     def is_connected(self) -> bool:
         """Whether the socket is open."""
@@ -214,8 +221,11 @@ class WebSocketActor(Supervised):
     # ------------------------------------------------------------------ messages
     def on_receive(self, message: Any) -> Any:
         """Handle reader reports and owner commands."""
-        if isinstance(message, SocketFrames):
+        if isinstance(message, SocketFrames):  # only when a reader tells the actor itself
             self._on_frames(message.frames)
+        elif isinstance(message, DropListener):
+            logger.warning("dropping dead listener %s", message.listener)
+            self.remove_listener(message.listener)
         elif isinstance(message, SendFrames):
             result = self._send_frames(list(message.frames))
             if not result.ok and result.error is not None:
@@ -235,30 +245,11 @@ class WebSocketActor(Supervised):
         if self._closing:
             ws.shutdown()
             return
-        self._ws = ws
-        self._tell_owner(ConnectionOpened(connection=self.actor_ref, generation=self.generation))
+        self._ws = ws  # the router has told the owner ConnectionOpened already
 
     def _on_frames(self, frames: tuple[bytes, ...]) -> None:
-        events: list[Any] = []
-        for frame in frames:
-            try:
-                events.append(parse_server_event(frame))
-            except ProtocolError as exc:
-                logger.warning("malformed server frame: %s", exc.reason)
-                events.append(exc)
-        if not events:
-            return
-        if not self._healthy_reported:
-            self._healthy_reported = True
-            self.report_healthy()  # the server talks: reset the supervisor's backoff
-        self._tell_owner(ModelEvents(tuple(events)))
-        for listener in list(self._listeners):
-            try:
-                for event in events:
-                    listener.tell(event)
-            except pykka.ActorDeadError:
-                logger.warning("dropping dead listener %s", listener)
-                self._listeners.remove(listener)
+        if self._router is not None:
+            self._router.tell(SocketFrames(frames, self.generation))
 
     def _on_reader_closed(self, message: SocketClosed) -> None:
         if self._closed_reported:

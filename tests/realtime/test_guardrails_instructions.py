@@ -6,7 +6,7 @@ import attrs
 
 import realtime_actors as rt
 from realtime_actors.simulator import Simulator
-from tests.realtime.support import Harness, frames_of, text_settings, until
+from tests.realtime.support import Harness, frames_of, of_type, text_settings, until
 
 
 def test_output_guardrail_trips_cancels_and_tells_the_model(
@@ -29,8 +29,16 @@ def test_output_guardrail_trips_cancels_and_tells_the_model(
     tripped = events[-1]
     assert tripped.guardrail_name and tripped.info == "leaked a secret"
     assert "secret" in tripped.text
-    end = session.wait_for(rt.AgentEndEvent, timeout=10)
-    assert end.status == "cancelled"
+    # the cancelled response's end and the note the session adds come in either order
+    seen: list[rt.SessionEvent] = []
+
+    def note_added() -> bool:
+        return any(isinstance(e, rt.HistoryAddedEvent) and e.item.role == "system" for e in seen)
+
+    while not (of_type(seen, rt.AgentEndEvent) and note_added()):
+        seen.append(session.wait_for(
+            lambda e: isinstance(e, rt.AgentEndEvent | rt.HistoryAddedEvent), timeout=10))
+    assert of_type(seen, rt.AgentEndEvent)[0].status == "cancelled"
     assert len(frames_of(sim, "response.cancel")) == 1
     notes = [f["item"]["content"][0]["text"] for f in frames_of(sim, "conversation.item.create")
              if f["item"].get("role") == "system"]
