@@ -215,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     results["duration_s"] = time.monotonic() - started
     if previous:
         results["rerun"] = f"only {', '.join(only)} re-run; the rest is from {previous['date']}"
+    out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     report.write(results, out / "RESULTS.md")
     ctx.log(f"wrote {out / 'results.json'} and {out / 'RESULTS.md'}")
