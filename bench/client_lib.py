@@ -141,12 +141,12 @@ def main() -> int:
     parser.add_argument("--url", required=True)
     parser.add_argument("--n", type=int, default=1000, help="audio events to expect")
     parser.add_argument("--skip", type=int, default=10, help="latency: warm-up events ignored")
-    parser.add_argument("--no-raw-events", action="store_true",
-                        help="RunConfig(raw_events=False): no RawModelEvent per frame")
+    parser.add_argument("--raw-events", action="store_true",
+                        help="RunConfig(raw_events=True): also a RawModelEvent per frame")
     parser.add_argument("--audio-s", type=float, default=30.0)
     parser.add_argument("--chunk-ms", type=int, default=20)
     args = parser.parse_args()
-    raw = not args.no_raw_events
+    raw = args.raw_events
     logging.basicConfig(level=logging.WARNING)
     # The handle's Session.events() buffer fills up when only subscribers read events; its
     # once-per-1000 warning is expected here (see the report) and would flood the output.
@@ -160,7 +160,7 @@ def main() -> int:
             result = send(args.url, args.audio_s, args.chunk_ms)
     finally:
         pykka.ActorRegistry.stop_all(timeout=10)
-    emit_result({"client": "lib" if raw else "lib-noraw", "mode": args.mode, **result})
+    emit_result({"client": "lib-raw" if raw else "lib", "mode": args.mode, **result})
     return 0
 
 

@@ -33,7 +33,7 @@ def lib_command(url: str, sessions: int, window_s: float) -> list[str]:
 
 
 def lean_command(url: str, sessions: int, window_s: float) -> list[str]:
-    """The library's concurrency client with ``raw_events=False, event_buffer=1``."""
+    """The library's concurrency client with ``event_buffer=0`` (no Session.events buffer)."""
     return [*lib_command(url, sessions, window_s), "--lean"]
 
 
@@ -145,7 +145,7 @@ def measure(ctx: Context) -> dict[str, Any]:
         ctx.log("concurrency: library")
         out["lib"] = search(ctx, server, "lib", lib_command)
         if not ctx.quick:
-            ctx.log("concurrency: library, raw_events=False and event_buffer=1")
+            ctx.log("concurrency: library, event_buffer=0")
             out["lib_lean"] = search(ctx, server, "lib_lean", lean_command)
         if ctx.sdk:
             ctx.log("concurrency: Agents SDK")

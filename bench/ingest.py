@@ -2,7 +2,7 @@
 
 The bench server floods one connection with N deltas of 40 ms (GA frames); each client
 counts the deltas it hands to the application, first to last: the bare websocket-client loop
-(the limit), this library (a subscriber actor, default config and ``raw_events=False``) and
+(the limit), this library (a subscriber actor, default config and ``raw_events=True``) and
 the Agents SDK (``async for`` over the session).
 """
 
@@ -24,8 +24,8 @@ def measure(ctx: Context) -> dict[str, Any]:
         commands = {
             "bare": lib_cmd("client_bare.py", "ingest", "--url", url),
             "lib": lib_cmd("client_lib.py", "ingest", "--n", str(n), "--url", url),
-            "lib_noraw": lib_cmd("client_lib.py", "ingest", "--no-raw-events", "--n", str(n),
-                                 "--url", url),
+            "lib_raw": lib_cmd("client_lib.py", "ingest", "--raw-events", "--n", str(n),
+                               "--url", url),
         }
         if ctx.sdk:
             commands["sdk"] = sdk_cmd("ingest", "--n", str(n), "--url", url)
