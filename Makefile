@@ -15,7 +15,7 @@ $(STAMP): setup.cfg setup.py pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(PY) -m ruff check realtime_actors voice_actors tests examples
+	$(PY) -m ruff check realtime_actors voice_actors tests examples bench
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q
