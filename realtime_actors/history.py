@@ -6,7 +6,7 @@ values are immutable snapshots handed to users.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -130,16 +130,6 @@ class History:
     def delete(self, item_id: str) -> bool:
         """Remove an item; ``False`` if it was not there."""
         return self._items.pop(item_id, None) is not None
-
-    def restore_items(self) -> Iterable[HistoryItem]:
-        """Completed items worth re-creating on a new connection, in order."""
-        for item in self._items.values():
-            if item.type == "message" and item.content_text:
-                yield item
-            elif item.type == "function_call" and item.call_id and item.name:
-                yield item
-            elif item.type == "function_call_output" and item.call_id:
-                yield item
 
 
 def _merge(old: HistoryItem, new: HistoryItem) -> HistoryItem:

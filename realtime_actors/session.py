@@ -59,24 +59,21 @@ class Session:
     # ------------------------------------------------------------------ calls
     def _ask(self, name: str, *args: Any, **kwargs: Any) -> Any:
         command = Command(name, args, kwargs)
-        try:
-            try:
-                return self._address.ask(command, timeout=self._ask_timeout_s)
-            except ChildRestartingError:
-                # the session actor is being restarted by its supervisor: wait for it
-                self._address.wait_running(timeout=self._ask_timeout_s)
-                return self._address.ask(command, timeout=self._ask_timeout_s)
-        except (ChildStoppedError, pykka.ActorDeadError):
-            raise SessionClosedError("the session has ended") from None
+        return self._deliver(lambda: self._address.ask(command, timeout=self._ask_timeout_s))
 
     def _tell(self, name: str, *args: Any, **kwargs: Any) -> None:
         command = Command(name, args, kwargs, reply=False)
+        self._deliver(lambda: self._address.tell(command))
+
+    def _deliver(self, send: Callable[[], Any]) -> Any:
+        """Run ``send`` against the session actor; while its supervisor restarts it, wait for
+        the new incarnation and send once more."""
         try:
             try:
-                self._address.tell(command)
+                return send()
             except ChildRestartingError:
                 self._address.wait_running(timeout=self._ask_timeout_s)
-                self._address.tell(command)
+                return send()
         except (ChildStoppedError, pykka.ActorDeadError):
             raise SessionClosedError("the session has ended") from None
 

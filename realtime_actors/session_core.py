@@ -166,13 +166,15 @@ class SessionCore(ToolCallsMixin):
         for item in restored:
             effects.append(Send(ce.conversation_item_create(item,
                                                             event_id=self.next_event_id())))
+        resent = 0
         for item_id, frame in list(self.unconfirmed.items()):
             if item_id in self.history:
                 del self.unconfirmed[item_id]  # restored above
             elif item_id not in queued_item_ids:
                 effects.append(Send(dict(frame, event_id=self.next_event_id())))
+                resent += 1
         logger.info("restored %d items and re-sent %d on connection %d", len(restored),
-                    len(self.unconfirmed), self.connections)
+                    resent, self.connections)
         return effects
 
     def resume_after_restore(self) -> list[Effect]:

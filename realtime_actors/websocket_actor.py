@@ -28,7 +28,6 @@ from .messages import (
     SendFailed,
     SendFrames,
     SocketClosed,
-    SocketFrames,
     SocketOpened,
 )
 from .reader import SocketReader
@@ -221,9 +220,7 @@ class WebSocketActor(Supervised):
     # ------------------------------------------------------------------ messages
     def on_receive(self, message: Any) -> Any:
         """Handle reader reports and owner commands."""
-        if isinstance(message, SocketFrames):  # only when a reader tells the actor itself
-            self._on_frames(message.frames)
-        elif isinstance(message, DropListener):
+        if isinstance(message, DropListener):
             logger.warning("dropping dead listener %s", message.listener)
             self.remove_listener(message.listener)
         elif isinstance(message, SendFrames):
@@ -246,10 +243,6 @@ class WebSocketActor(Supervised):
             ws.shutdown()
             return
         self._ws = ws  # the router has told the owner ConnectionOpened already
-
-    def _on_frames(self, frames: tuple[bytes, ...]) -> None:
-        if self._router is not None:
-            self._router.tell(SocketFrames(frames, self.generation))
 
     def _on_reader_closed(self, message: SocketClosed) -> None:
         if self._closed_reported:

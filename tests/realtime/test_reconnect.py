@@ -200,14 +200,11 @@ def test_tool_finishing_during_a_drop_gets_its_output_delivered(harness: Harness
 def test_non_recoverable_failures_end_the_session_cleanly(
     harness: Harness, plan: FaultPlan, code: str
 ) -> None:
-    # the first connection works; the fault hits the second one (or the first, for 4000)
-    faults = (first_connection(FaultPlan(drop_after_events=2)) if plan.handshake_status
-              else None)
-
+    # handshake faults hit the second connection (the first works, then drops); 4000 the first
     def by_index(index: int) -> FaultPlan | None:
-        if faults is None:
-            return plan
-        return faults(index) if index == 0 else plan
+        if plan.handshake_status and index == 0:
+            return FaultPlan(drop_after_events=2)
+        return plan
 
     session = start(harness, by_index, wait_connected=False)
     events = until(session, rt.SessionEndedEvent)
