@@ -42,7 +42,7 @@ class Stats:
         self.latencies: list[int] = []
 
 
-class Collector(pykka.ThreadingActor):
+class Collector(rt.PooledActor):
     """Subscriber: counts audio events and keeps their send -> receipt latencies."""
 
     def __init__(self, stats: Stats) -> None:

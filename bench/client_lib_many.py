@@ -48,7 +48,7 @@ class Window:
         self.end = sys.maxsize
 
 
-class WindowCollector(pykka.ThreadingActor):
+class WindowCollector(rt.PooledActor):
     """Subscriber of one session: latencies of the audio events received in the window."""
 
     def __init__(self, window: Window, latencies: list[int]) -> None:

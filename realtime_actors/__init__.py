@@ -7,6 +7,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .actor_pool import ActorPool, PoolStats, default_pool
 from .agent import Handoff, RealtimeAgent, RunContext, agent, handoff, handoff_tool_name
 from .auth import ApiKey, resolve_api_key
 from .diagnostics import (
@@ -49,6 +50,7 @@ from .events import (
 from .guardrails import GuardrailInput, GuardrailResult, OutputGuardrail
 from .history import HistoryItem
 from .playback import PlaybackState, PlaybackTracker
+from .pooled_actor import PooledActor
 from .protocol.session_config import (
     UNSET,
     NoiseReductionConfig,
@@ -82,6 +84,7 @@ from .websocket_actor import (
 
 __all__ = [
     "UNSET",
+    "ActorPool",
     "AgentEndEvent",
     "AgentStartEvent",
     "ApiKey",
@@ -113,6 +116,8 @@ __all__ = [
     "OutputGuardrail",
     "PlaybackState",
     "PlaybackTracker",
+    "PoolStats",
+    "PooledActor",
     "ProbeError",
     "ProbeProof",
     "ProtocolError",
@@ -148,6 +153,7 @@ __all__ = [
     "__version__",
     "agent",
     "classify_disconnect",
+    "default_pool",
     "format_probe_failure",
     "function_tool",
     "handoff",

@@ -24,6 +24,7 @@ from .messages import (
     SendFrames,
     ToolDone,
 )
+from .pooled_actor import PooledActor
 from .session_core import SessionCore
 from .session_effects import CancelTools, Effect, Emit, RunTool, Send
 from .session_state import SessionState
@@ -50,7 +51,7 @@ class QueueFullError(RealtimeError):
     """The session is disconnected and its queue of pending calls is full."""
 
 
-class SessionActor(Supervised):
+class SessionActor(PooledActor, Supervised):
     """Agent state, tools, handoffs, history and the deferred ``response.create``.
 
     Its state lives in a :class:`SessionState` that outlives one incarnation, so a restart

@@ -23,6 +23,7 @@ import pykka
 
 from .agent import RealtimeAgent
 from .event_sink import EventSink
+from .pooled_actor import PooledActor
 from .run_config import ModelConfig, RunConfig
 from .session_actor import SessionActor
 from .session_core import SessionCore
@@ -43,6 +44,10 @@ logger = logging.getLogger(__name__)
 
 SESSION_CHILD = "session"
 CONNECTION_CHILD = "connection"
+
+
+class SessionSupervisor(PooledActor, Supervisor):
+    """The supervisor of one session tree, run on the shared actor pool like its children."""
 
 
 @attrs.frozen(kw_only=True)
@@ -83,7 +88,7 @@ def start_session_tree(
     policy = run_config.reconnect
     gave_up = threading.Event()
     # children are started one by one so the connection can be given the session's address
-    supervisor = Supervisor.start(
+    supervisor = SessionSupervisor.start(
         children=[ChildSpec(id=SESSION_CHILD, start=start_session, restart=Restart.TRANSIENT,
                             watchdog=False)],
         strategy=Strategy.REST_FOR_ONE,

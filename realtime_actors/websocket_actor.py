@@ -30,6 +30,7 @@ from .messages import (
     SocketClosed,
     SocketOpened,
 )
+from .pooled_actor import PooledActor
 from .reader import SocketReader
 from .reconnect import DisconnectKind, classify_disconnect
 from .supervision import Supervised, SupervisionLink
@@ -81,7 +82,7 @@ def default_user_agent() -> str:
     return f"realtime-actors/{__version__} Python/{platform.python_version()}"
 
 
-class WebSocketActor(Supervised):
+class WebSocketActor(PooledActor, Supervised):
     """Owns one WebSocket connection to the Realtime API (or the simulator).
 
     ``owner`` (an ActorRef or a supervision Address) is told ConnectionOpened, ModelEvents,

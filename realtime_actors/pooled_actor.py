@@ -1,0 +1,193 @@
+"""PooledActor: a pykka actor that runs on a shared :class:`~realtime_actors.actor_pool.ActorPool`.
+
+It is a new pykka actor type in the sense of pykka's extension points (``_create_actor_inbox``,
+``_create_future``, ``_start_actor_loop``): refs, ``tell``, ``ask``, proxies, the registry,
+``on_start`` / ``on_stop`` / ``on_failure`` and stop semantics are pykka's own, message for
+message as in ``ThreadingActor``. What differs is where the messages run: on a pool worker, a
+batch at a time, instead of on a thread of the actor's own. Use it for actors that never block
+for long (subscribers, listeners); a handler that blocks ties up a worker, and the pool then
+starts another one to keep the rest going.
+
+Two improvements on ``ThreadingActor``: an ``ask`` that races the actor's stop gets
+``ActorDeadError`` instead of waiting forever, and mixing it into a subclass of a threading
+actor class (``class A(PooledActor, Supervised)``) moves that class onto the pool.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import sys
+import threading
+from typing import Any, ClassVar
+
+import pykka
+from pykka import ActorDeadError, ActorRegistry, messages
+
+from .actor_pool import ActorPool, current_worker, default_pool
+
+logger = logging.getLogger(__name__)
+
+_NEW, _IDLE, _SCHEDULED, _DONE = range(4)
+
+
+class PooledFuture(pykka.ThreadingFuture[Any]):
+    """A ``ThreadingFuture`` that tells the pool when a worker blocks on it."""
+
+    def get(self, *, timeout: float | None = None) -> Any:
+        """Wait for the value; on a pool worker, the pool keeps other actors running."""
+        worker = current_worker()
+        if worker is None or self._result is not None:
+            return super().get(timeout=timeout)
+        worker.pool.enter_blocking(worker)
+        try:
+            return super().get(timeout=timeout)
+        finally:
+            worker.pool.leave_blocking()
+
+
+class PooledInbox:
+    """The inbox of one pooled actor; putting into it schedules the actor on its pool."""
+
+    __slots__ = ("_actor", "_items", "_lock", "_pool", "_setup_done", "_state")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: collections.deque[Any] = collections.deque()
+        self._state = _NEW
+        self._actor: PooledActor | None = None
+        self._pool: ActorPool | None = None
+        self._setup_done = False
+
+    def __repr__(self) -> str:
+        return f"<PooledInbox of {self._actor} queued={len(self._items)}>"
+
+    # pykka's ActorInbox protocol -------------------------------------------------------------
+    def put(self, envelope: Any, /) -> None:
+        """Queue a message; schedules the actor when it was idle."""
+        with self._lock:
+            state = self._state
+            if state != _DONE:
+                self._items.append(envelope)
+                if state == _IDLE:
+                    self._state = _SCHEDULED
+        if state == _IDLE:
+            assert self._pool is not None
+            self._pool.schedule(self)
+        elif state == _DONE:
+            _refuse(envelope, self._actor)
+
+    def get(self) -> Any:
+        """Take the oldest message (raises ``IndexError`` when empty; the pool never waits)."""
+        with self._lock:
+            return self._items.popleft()
+
+    def empty(self) -> bool:
+        """True when no message is queued."""
+        return not self._items
+
+    def qsize(self) -> int:
+        """Messages queued (as ``queue.Queue.qsize``)."""
+        return len(self._items)
+
+    # driven by the actor and the pool ----------------------------------------------------------
+    def start(self, actor: PooledActor, pool: ActorPool) -> None:
+        """Begin running ``actor`` on ``pool``: ``on_start`` first, then queued messages."""
+        self._actor = actor
+        self._pool = pool
+        pool.attach()
+        with self._lock:
+            self._state = _SCHEDULED
+        pool.schedule(self)
+
+    def run_batch(self, limit: int) -> None:
+        """Run ``on_start`` (first time) and up to ``limit`` messages; reschedule or finish."""
+        actor = self._actor
+        assert actor is not None and self._pool is not None
+        if not self._setup_done:
+            self._setup_done = True
+            actor._actor_loop_setup()
+        stopped = actor.actor_stopped
+        for _ in range(limit):
+            if stopped.is_set():
+                break
+            with self._lock:
+                if not self._items:
+                    break
+                envelope = self._items.popleft()
+            actor._handle_envelope(envelope)
+        if stopped.is_set():
+            self._finish()
+            return
+        with self._lock:
+            more = bool(self._items)
+            if not more:
+                self._state = _IDLE
+        if more:
+            self._pool.requeue(self)
+
+    def _finish(self) -> None:
+        with self._lock:
+            self._state = _DONE
+            left = list(self._items)
+            self._items.clear()
+        for envelope in left:
+            _refuse(envelope, self._actor)
+        assert self._pool is not None
+        self._pool.detach()
+
+
+def _refuse(envelope: Any, actor: Any) -> None:
+    """Answer a message the stopped actor will never handle, as pykka's teardown does."""
+    reply_to = envelope.reply_to
+    if reply_to is None:
+        logger.debug("%s stopped; dropped %r", actor, type(envelope.message).__name__)
+        return
+    if isinstance(envelope.message, messages._ActorStop):
+        reply_to.set(None)
+    else:
+        reply_to.set_exception(exc_info=(
+            ActorDeadError, ActorDeadError(f"{actor} stopped before handling the message"), None))
+
+
+class PooledActor(pykka.Actor):
+    """A pykka actor run on a shared pool of worker threads instead of a thread of its own.
+
+    Set ``actor_pool`` on a subclass to use a pool other than :func:`default_pool`.
+    """
+
+    actor_pool: ClassVar[ActorPool | None] = None
+
+    @staticmethod
+    def _create_actor_inbox() -> Any:
+        return PooledInbox()
+
+    @staticmethod
+    def _create_future() -> pykka.Future[Any]:
+        return PooledFuture()
+
+    def _start_actor_loop(self) -> None:
+        inbox = self.actor_inbox
+        assert isinstance(inbox, PooledInbox)
+        inbox.start(self, type(self).actor_pool or default_pool())
+
+    def _handle_envelope(self, envelope: Any) -> None:
+        """Handle one message exactly as pykka's actor loop does."""
+        try:
+            response = self._handle_receive(envelope.message)
+            if envelope.reply_to is not None:
+                envelope.reply_to.set(response)
+        except Exception:
+            if envelope.reply_to is not None:
+                logger.info("Exception returned from %s to caller:", self, exc_info=sys.exc_info())
+                envelope.reply_to.set_exception()
+            else:
+                self._handle_failure(*sys.exc_info())
+                try:
+                    self.on_failure(*sys.exc_info())
+                except Exception:
+                    self._handle_failure(*sys.exc_info())
+        except BaseException as exc:
+            logger.debug("%r in %s. Stopping all actors.", exc, self)
+            self._stop()
+            ActorRegistry.stop_all(block=False)  # a worker must not wait on other actors

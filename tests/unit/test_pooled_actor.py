@@ -1,0 +1,284 @@
+"""PooledActor and ActorPool: pykka's actor semantics on shared worker threads."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pykka
+import pytest
+
+import realtime_actors as rt
+from realtime_actors.actor_pool import POOL_THREADS_ENV, pool_threads_from_env
+from realtime_actors.supervision import ChildSpec, GetAddress, Restart, Supervised, Supervisor
+
+WAIT_S = 10.0
+
+
+def _pool_threads(pool: rt.ActorPool) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(pool.name)]
+
+
+class Recorder(rt.PooledActor):
+    """Records what it handles and on which thread; forwards to ``nxt`` when given."""
+
+    def __init__(self, nxt: pykka.ActorRef[Any] | None = None,
+                 events: list[str] | None = None) -> None:
+        super().__init__()
+        self.nxt = nxt
+        self.seen: list[Any] = []
+        self.threads: set[str] = set()
+        self.events = events if events is not None else []
+
+    def on_start(self) -> None:
+        self.events.append("start")
+
+    def on_stop(self) -> None:
+        self.events.append("stop")
+
+    def on_receive(self, message: Any) -> Any:
+        self.threads.add(threading.current_thread().name)
+        if message == "seen":
+            return list(self.seen)
+        if message == "threads":
+            return set(self.threads)
+        if message == "boom":
+            raise ValueError("boom")
+        self.seen.append(message)
+        if self.nxt is not None:
+            self.nxt.tell(message)
+        return message
+
+    def double(self, x: int) -> int:
+        return 2 * x
+
+
+def test_messages_are_handled_in_order_on_pool_workers() -> None:
+    last = Recorder.start()
+    first = Recorder.start(last)
+    for i in range(2000):
+        first.tell(i)
+    assert first.ask("seen", timeout=WAIT_S) == list(range(2000))
+    assert last.ask("seen", timeout=WAIT_S) == list(range(2000))
+    names = first.ask("threads", timeout=WAIT_S) | last.ask("threads", timeout=WAIT_S)
+    assert names and all(n.startswith(rt.default_pool().name) for n in names), names
+    first.stop(block=True, timeout=WAIT_S)
+    last.stop(block=True, timeout=WAIT_S)
+
+
+def test_many_actors_share_a_few_threads() -> None:
+    pool = rt.ActorPool(threads=2, name="test-pool-share")
+
+    class Small(Recorder):
+        actor_pool = pool
+
+    refs = [Small.start() for _ in range(200)]
+    assert [r.ask(i, timeout=WAIT_S) for i, r in enumerate(refs)] == list(range(200))
+    assert len(_pool_threads(pool)) <= 3  # two workers and the monitor
+    assert pool.stats().live_actors == 200
+    for ref in refs:
+        ref.stop()
+    for ref in refs:
+        assert ref.actor_stopped.wait(WAIT_S)
+    for thread in _pool_threads(pool):
+        thread.join(WAIT_S)
+    assert _pool_threads(pool) == []
+    assert pool.stats().workers == 0
+
+
+def test_lifecycle_hooks_proxies_and_errors_follow_pykka() -> None:
+    events: list[str] = []
+    ref = Recorder.start(events=events)
+    proxy = ref.proxy()
+    assert proxy.double(21).get(timeout=WAIT_S) == 42
+    with pytest.raises(ValueError, match="boom"):
+        ref.ask("boom", timeout=WAIT_S)
+    assert ref.is_alive()  # an ask's exception goes back to the caller; the actor lives on
+    assert pykka.ActorRegistry.get_by_urn(ref.actor_urn) is ref
+    ref.stop(block=True, timeout=WAIT_S)
+    assert events == ["start", "stop"]
+    assert pykka.ActorRegistry.get_by_urn(ref.actor_urn) is None
+    with pytest.raises(pykka.ActorDeadError):
+        ref.tell("late")
+
+
+def test_a_failing_tell_calls_on_failure_and_stops_the_actor() -> None:
+    failed = threading.Event()
+
+    class Fragile(rt.PooledActor):
+        def on_receive(self, message: Any) -> None:
+            raise RuntimeError("handler failed")
+
+        def on_failure(self, *exc_info: Any) -> None:
+            assert isinstance(exc_info[1], RuntimeError)
+            failed.set()
+
+    ref = Fragile.start()
+    ref.tell("x")
+    assert failed.wait(WAIT_S)
+    assert ref.actor_stopped.wait(WAIT_S)
+
+
+def test_queued_asks_fail_with_actor_dead_when_the_actor_stops() -> None:
+    gate = threading.Event()
+
+    class Slow(rt.PooledActor):
+        def on_receive(self, message: Any) -> Any:
+            if message == "wait":
+                gate.wait(WAIT_S)
+            return message
+
+    ref = Slow.start()
+    busy = ref.ask("wait", block=False)
+    stop = ref.ask(pykka.messages._ActorStop(), block=False)
+    queued = ref.ask("after stop", block=False)
+    gate.set()
+    assert busy.get(timeout=WAIT_S) == "wait"
+    assert stop.get(timeout=WAIT_S) is None
+    with pytest.raises(pykka.ActorDeadError):
+        queued.get(timeout=WAIT_S)
+
+
+def test_an_ask_racing_the_stop_is_answered_not_lost() -> None:
+    for _ in range(200):
+        ref = Recorder.start()
+        ref.stop(block=False)
+        try:
+            future = ref.ask("x", block=False)
+        except pykka.ActorDeadError:
+            continue  # stopped before the ask: refused up front
+        try:
+            assert future.get(timeout=WAIT_S) == "x"
+        except pykka.ActorDeadError:
+            pass  # stopped after the ask was queued: refused, not left waiting
+        assert ref.actor_stopped.wait(WAIT_S)
+
+
+def test_a_chain_of_blocking_asks_deeper_than_the_pool_completes() -> None:
+    pool = rt.ActorPool(threads=1, name="test-pool-chain")
+
+    class Asker(rt.PooledActor):
+        actor_pool = pool
+
+        def __init__(self, nxt: pykka.ActorRef[Any] | None) -> None:
+            super().__init__()
+            self.nxt = nxt
+
+        def on_receive(self, message: Any) -> Any:
+            if self.nxt is None:
+                return [message]
+            return [message, *self.nxt.ask(message + 1, timeout=WAIT_S)]
+
+    ref = None
+    refs = []
+    for _ in range(6):
+        ref = Asker.start(ref)
+        refs.append(ref)
+    assert ref is not None
+    assert ref.ask(0, timeout=WAIT_S) == [0, 1, 2, 3, 4, 5]
+    assert pool.stats().spares_started >= 5  # one worker per blocked asker
+    for r in refs:
+        r.stop(block=True, timeout=WAIT_S)
+    for thread in _pool_threads(pool):
+        thread.join(WAIT_S)
+    assert _pool_threads(pool) == []
+
+
+def test_a_handler_blocked_outside_pykka_does_not_stall_the_others() -> None:
+    pool = rt.ActorPool(threads=1, stall_s=0.02, name="test-pool-stall")
+    release, blocking = threading.Event(), threading.Event()
+
+    class Blocker(rt.PooledActor):
+        actor_pool = pool
+
+        def on_receive(self, message: Any) -> None:
+            blocking.set()
+            release.wait(WAIT_S)
+
+    class Echo(Recorder):
+        actor_pool = pool
+
+    blocker = Blocker.start()
+    echo = Echo.start()
+    assert echo.ask("started", timeout=WAIT_S) == "started"
+    blocker.tell("block the only worker")
+    assert blocking.wait(WAIT_S)
+    # the monitor sees queued work make no progress and adds a worker
+    assert echo.ask("still served", timeout=WAIT_S) == "still served"
+    release.set()
+    blocker.stop(block=True, timeout=WAIT_S)
+    echo.stop(block=True, timeout=WAIT_S)
+    for thread in _pool_threads(pool):
+        thread.join(WAIT_S)
+    assert pool.stats().spares_started >= 1
+
+
+def test_a_told_actor_runs_on_the_worker_that_told_it() -> None:
+    pool = rt.ActorPool(threads=2, name="test-pool-next")
+
+    class Hop(rt.PooledActor):
+        actor_pool = pool
+
+        def __init__(self, nxt: pykka.ActorRef[Any] | None) -> None:
+            super().__init__()
+            self.nxt = nxt
+            self.ran_on: list[tuple[int, str]] = []
+
+        def on_receive(self, message: Any) -> Any:
+            if message == "ran_on":
+                return list(self.ran_on)
+            self.ran_on.append((message, threading.current_thread().name))
+            if self.nxt is not None:
+                self.nxt.tell(message)
+            return None
+
+    last = Hop.start(None)
+    first = Hop.start(last)
+    for i in range(50):
+        first.tell(i)
+        first.ask("ran_on", timeout=WAIT_S)  # one message at a time through both actors
+        last.ask("ran_on", timeout=WAIT_S)
+    sent = first.ask("ran_on", timeout=WAIT_S)
+    received = last.ask("ran_on", timeout=WAIT_S)
+    # no hand-over to another thread: the told actor ran next on the teller's worker
+    assert received == sent
+    first.stop(block=True, timeout=WAIT_S)
+    last.stop(block=True, timeout=WAIT_S)
+
+
+def test_a_supervised_pooled_child_is_restarted_after_a_crash() -> None:
+    class Child(rt.PooledActor, Supervised):
+        def on_receive(self, message: Any) -> Any:
+            if message == "crash":
+                raise RuntimeError("child crashed")
+            return (message, self.generation)
+
+    sup = Supervisor.start(children=[ChildSpec(id="c", actor_class=Child,
+                                               restart=Restart.PERMANENT, watchdog=False)],
+                           max_restarts=3, max_seconds=10)
+    address = sup.ask(GetAddress(child_id="c"), timeout=WAIT_S)
+    assert address.ask("hi", timeout=WAIT_S) == ("hi", 1)
+    address.tell("crash")
+    ref = address.wait_running(timeout=WAIT_S, after_generation=1)
+    assert ref.ask("again", timeout=WAIT_S) == ("again", 2)
+    sup.stop(block=True, timeout=WAIT_S)
+
+
+def test_pool_configuration_is_checked() -> None:
+    with pytest.raises(rt.ConfigError):
+        rt.ActorPool(threads=0)
+    with pytest.raises(rt.ConfigError):
+        rt.ActorPool(threads=4, max_threads=2)
+    with pytest.raises(rt.ConfigError):
+        rt.ActorPool(stall_s=0)
+
+
+def test_pool_threads_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(POOL_THREADS_ENV, raising=False)
+    assert pool_threads_from_env() == 2
+    monkeypatch.setenv(POOL_THREADS_ENV, "3")
+    assert pool_threads_from_env() == 3
+    for bad in ("0", "-1", "many"):
+        monkeypatch.setenv(POOL_THREADS_ENV, bad)
+        with pytest.raises(rt.ConfigError, match=POOL_THREADS_ENV):
+            pool_threads_from_env()
