@@ -1,8 +1,9 @@
 """``realtime-actors chat``: an interactive text session in the terminal.
 
 Each line read from stdin is sent as a user message; the assistant's text is printed as it
-streams, tool calls and handoffs as they happen. End of input or ``/quit`` closes the session.
-Works with stdin piped (each line waits for the previous answer).
+streams, tool calls and handoffs as they happen. End of input, ``/quit``, SIGINT (Ctrl-C) or
+SIGTERM closes the session (and stops the embedded simulator) and exits 0. Works with stdin
+piped (each line waits for the previous answer).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import argparse
 import logging
 import sys
 import threading
-from collections.abc import Iterator
 from typing import Any, TextIO
 
 import attrs
@@ -22,6 +22,7 @@ from ..run_config import ModelConfig, RunConfig
 from ..session import Session, SessionClosedError, run
 from ..simulator import Scenario, Simulator
 from .chat_demo import build_agent, demo_tool_arguments
+from .chat_input import QUIT_COMMANDS, InputFeed, input_lines
 from .chat_view import ChatView
 from .common import (
     EXIT_FAILURE,
@@ -33,11 +34,13 @@ from .common import (
     require_api_key,
     setup_logging,
 )
+from .stop_signals import StopRequested, StopSignals, wait_event
+
+__all__ = ["QUIT_COMMANDS", "ChatLoop", "input_lines", "register", "run_chat"]
 
 logger = logging.getLogger(__name__)
 
 NAME = "chat"
-QUIT_COMMANDS = ("/quit", "/exit")
 SIMULATOR_KEY = "sk-realtime-actors-chat-simulator"
 """The key sent to the embedded simulator (it accepts any key)."""
 DEFAULT_TURN_TIMEOUT_S = 60.0
@@ -50,9 +53,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         NAME,
         help="chat with a realtime agent in the terminal (text)",
         description="An interactive text session: type a message per line; the answer "
-        "streams back, with tool calls and handoffs shown as they happen. End of input or "
-        "/quit ends the session. Exit status: 0 ended by you, 1 the session ended by "
-        "itself, 2 bad options or no API key.",
+        "streams back, with tool calls and handoffs shown as they happen. End of input, "
+        "/quit, Ctrl-C or SIGTERM ends the session. Exit status: 0 ended by you (or a "
+        "signal), 1 the session ended by itself, 2 bad options or no API key.",
     )
     add_connection_options(parser)
     parser.add_argument("--instructions", default=None,
@@ -71,24 +74,6 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     add_log_level(parser)
     parser.set_defaults(func=run_chat)
     return parser
-
-
-def input_lines(stream: TextIO, out: TextIO, prompt: str) -> Iterator[str]:
-    """Stripped non-empty lines of ``stream`` until end of input or a quit command; the
-    prompt is shown only when ``stream`` is a terminal."""
-    interactive = stream.isatty()
-    while True:
-        if interactive:
-            out.write(prompt)
-            out.flush()
-        line = stream.readline()
-        if not line:
-            return
-        text = line.strip()
-        if text.lower() in QUIT_COMMANDS:
-            return
-        if text:
-            yield text
 
 
 class ChatLoop:
@@ -118,7 +103,7 @@ class ChatLoop:
     def start(self, connect_timeout_s: float) -> bool:
         """Start showing events and wait for the connection; False if it did not open."""
         self._thread.start()
-        self.connected_or_ended.wait(connect_timeout_s)
+        wait_event(self.connected_or_ended, connect_timeout_s)
         return self.view.connected and self.view.ended_reason is None
 
     def send(self, text: str) -> bool:
@@ -129,7 +114,7 @@ class ChatLoop:
             self.session.send_message(text)
         except SessionClosedError:
             return False
-        if not self.turn_done.wait(self.turn_timeout_s):
+        if not wait_event(self.turn_done, self.turn_timeout_s):
             self.view.line(f"[chat] no complete answer within {self.turn_timeout_s:g}s")
         return self.view.ended_reason is None
 
@@ -141,8 +126,8 @@ class ChatLoop:
             logger.error("the chat event thread did not finish within %.0fs", STOP_TIMEOUT_S)
 
 
-def _chat(model_config: ModelConfig, args: argparse.Namespace, stdin: TextIO,
-          out: TextIO) -> int:
+def _chat(model_config: ModelConfig, args: argparse.Namespace, stdin: TextIO, out: TextIO,
+          signals: StopSignals) -> int:
     run_config = RunConfig(
         model_settings=SessionModelSettings(output_modalities=["text"]), raw_events=False)
     first_agent = build_agent(args.instructions, args.demo_tools)
@@ -152,21 +137,27 @@ def _chat(model_config: ModelConfig, args: argparse.Namespace, stdin: TextIO,
         raise CliError(str(exc)) from None
     view = ChatView(out)
     loop = ChatLoop(session, view, args.turn_timeout)
+    feed = InputFeed(stdin, out, "you> ")
     ended_by_itself = False
     try:
-        if loop.start(model_config.connect_timeout_s + STOP_TIMEOUT_S):
-            view.line(f"[chat] connected to {model_config.url} as {first_agent.name}; "
-                      "type /quit or end the input to leave")
-            for text in input_lines(stdin, out, "you> "):
-                if not loop.send(text):
-                    break
-        elif view.ended_reason is None:
-            view.line("[chat] the connection did not open in time")
-            ended_by_itself = True
+        with signals.interruptible():
+            if loop.start(model_config.connect_timeout_s + STOP_TIMEOUT_S):
+                view.line(f"[chat] connected to {model_config.url} as {first_agent.name}; "
+                          "type /quit or end the input to leave")
+                while (text := feed.next_line()) is not None:
+                    if not loop.send(text):
+                        break
+            elif view.ended_reason is None:
+                view.line("[chat] the connection did not open in time")
+                ended_by_itself = True
+    except StopRequested as exc:
+        view.line(f"[chat] interrupted ({exc.signum.name})")
     except KeyboardInterrupt:
         view.line("[chat] interrupted")
     finally:
+        # signals from here on are held by `signals`: closing is never cut short
         ended_by_itself = ended_by_itself or view.ended_reason is not None
+        feed.close()
         loop.close()
     view.line("[chat] session closed")
     return EXIT_FAILURE if ended_by_itself else EXIT_OK
@@ -174,20 +165,22 @@ def _chat(model_config: ModelConfig, args: argparse.Namespace, stdin: TextIO,
 
 def run_chat(args: argparse.Namespace, stdin: TextIO | None = None,
              out: TextIO | None = None) -> int:
-    """Run the chat until end of input; returns the exit status."""
+    """Run the chat until end of input, ``/quit``, SIGINT or SIGTERM; returns the exit
+    status (0 when ended by the user or a signal, 1 when the session ended by itself)."""
     setup_logging(args.log_level)
     stdin = stdin if stdin is not None else sys.stdin
     out = out if out is not None else sys.stdout
-    if args.simulator:
-        scenario = Scenario(tool_arguments=demo_tool_arguments, model=args.model)
-        with Simulator(scenario) as sim:
-            out.write(f"[simulator] {sim.ws_url}\n")
-            config = ModelConfig(url=sim.ws_url, model=args.model, api_key=SIMULATOR_KEY)
-            return _chat(config, args, stdin, out)
-    try:
-        config = ModelConfig(url=args.url, model=args.model)
-        config.build_url()
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
-    key = require_api_key()
-    return _chat(attrs.evolve(config, api_key=key), args, stdin, out)
+    with StopSignals() as signals:
+        if args.simulator:
+            scenario = Scenario(tool_arguments=demo_tool_arguments, model=args.model)
+            with Simulator(scenario) as sim:
+                out.write(f"[simulator] {sim.ws_url}\n")
+                config = ModelConfig(url=sim.ws_url, model=args.model, api_key=SIMULATOR_KEY)
+                return _chat(config, args, stdin, out, signals)
+        try:
+            config = ModelConfig(url=args.url, model=args.model)
+            config.build_url()
+        except ConfigError as exc:
+            raise CliError(str(exc)) from None
+        key = require_api_key()
+        return _chat(attrs.evolve(config, api_key=key), args, stdin, out, signals)

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
-from types import FrameType
 from typing import Any
 
 import attrs
 
 from ..simulator import FaultPlan, Scenario, Simulator
 from ..simulator.__main__ import build_parser as simulator_base_parser
+from ..simulator.errors import SimulatorError
 from ..simulator.scenario import FAILURE_CODES
 from .common import (
     EXIT_FAILURE,
@@ -59,7 +57,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="serve the embedded Realtime API simulator (offline, scripted model)",
         description="Serve a scripted OpenAI Realtime API (GA) and audio REST API on this "
         "machine, with optional faults. Prints the ws:// and http:// URLs, then serves "
-        "until SIGINT or SIGTERM.",
+        "until SIGINT or SIGTERM (exit status 0).",
     )
     parser.add_argument("--model", default="gpt-realtime",
                         help="model name the simulator reports (default gpt-realtime)")
@@ -140,30 +138,24 @@ def _describe_faults(plan: FaultPlan | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until SIGINT or SIGTERM; returns the exit status."""
+    """Serve until SIGINT or SIGTERM (see :meth:`Simulator.serve`); returns the exit status
+    (0 when stopped by either signal)."""
     scenario = scenario_from_args(args)
     setup_logging(args.log_level)
-    stop = threading.Event()
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    sim = Simulator(scenario, host=args.host, port=args.port, http_port=args.http_port)
-    try:
-        try:
-            sim.start()
-        except OSError as exc:
-            raise CliError(f"cannot serve on {args.host}: {exc}", exit_code=EXIT_FAILURE) from None
+    def announce(sim: Simulator) -> None:
         print(f"realtime: {sim.ws_url}", flush=True)
         print(f"rest: {sim.http_url}", flush=True)
         print(f"faults: {_describe_faults(scenario.faults_for(0) if scenario.faults else None)}",
               flush=True)
-        while not stop.wait(0.5):
-            pass
-        print("simulator stopped", flush=True)
-    finally:
-        sim.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+
+    sim = Simulator(scenario, host=args.host, port=args.port, http_port=args.http_port)
+    try:
+        reason = sim.serve(on_ready=announce)
+    except SimulatorError as exc:  # the WebSocket port: its message names host and port
+        raise CliError(str(exc), exit_code=EXIT_FAILURE) from None
+    except OSError as exc:  # the REST port
+        raise CliError(f"cannot serve REST on {args.host}:{args.http_port}: {exc}",
+                       exit_code=EXIT_FAILURE) from None
+    print(f"simulator stopped ({reason.name if reason else 'stop'})", flush=True)
     return EXIT_OK

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from .records import ConnectionRecord
 from .scenario import FaultPlan, ReplyContext, RestFault, Scenario
+from .serving import STOP_SIGNALS, serve
 from .simulator import Simulator
 
 __all__ = [
+    "STOP_SIGNALS",
     "ConnectionRecord",
     "FaultPlan",
     "ReplyContext",
     "RestFault",
     "Scenario",
     "Simulator",
+    "serve",
 ]

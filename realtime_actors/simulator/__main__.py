@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
-from types import FrameType
 
+from .errors import SimulatorError
 from .scenario import Scenario
 from .simulator import Simulator
 
@@ -34,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print_urls(sim: Simulator) -> None:
+    print(f"realtime: {sim.ws_url}", flush=True)
+    print(f"rest: {sim.http_url}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the simulator until SIGINT or SIGTERM; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -46,23 +49,12 @@ def main(argv: list[str] | None = None) -> int:
         api_keys=frozenset({args.api_key}) if args.api_key else None,
         seed=args.seed,
     )
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     sim = Simulator(scenario, host=args.host, port=args.port, http_port=args.http_port)
     try:
-        sim.start()
-        print(f"realtime: {sim.ws_url}", flush=True)
-        print(f"rest: {sim.http_url}", flush=True)
-        while not stop.wait(0.5):
-            pass
-    finally:
-        sim.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        sim.serve(on_ready=_print_urls)
+    except (SimulatorError, OSError) as exc:
+        print(f"simulator: cannot serve: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import copy
 import logging
+import signal
+import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -13,6 +16,7 @@ from .realtime_server import RealtimeServer
 from .records import ConnectionRecord
 from .rest_server import RestServer
 from .scenario import Scenario
+from .serving import serve
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +25,8 @@ class Simulator:
     """An embedded, scripted stand-in for the OpenAI Realtime API (GA) and audio REST API.
 
     ``with Simulator(Scenario(...)) as sim:`` serves ``sim.ws_url`` and ``sim.http_url`` on
-    127.0.0.1 from background threads until the block ends.
+    127.0.0.1 from background threads until the block ends; :meth:`serve` runs it in the
+    foreground until stopped or signalled.
     """
 
     def __init__(
@@ -38,6 +43,8 @@ class Simulator:
         self._rest = RestServer(lambda: self._scenario, host, http_port)
         self._running = False
         self._stopped = False
+        self._lifecycle = threading.Lock()
+        self._stopped_event = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Simulator:
@@ -45,30 +52,50 @@ class Simulator:
 
         A stopped simulator cannot be started again (raises ``SimulatorError``).
         """
-        if self._running:
-            return self
-        if self._stopped:
-            raise SimulatorError("a stopped Simulator cannot be restarted; create a new one")
-        self._realtime.start()
-        try:
-            self._rest.start()
-        except BaseException:
-            self._realtime.stop()
-            raise
-        self._running = True
+        with self._lifecycle:
+            if self._running:
+                return self
+            if self._stopped:
+                raise SimulatorError("a stopped Simulator cannot be restarted; create a new one")
+            self._realtime.start()
+            try:
+                self._rest.start()
+            except BaseException:
+                self._realtime.stop()
+                raise
+            self._running = True
         logger.info("simulator serving %s", self._realtime.url)
         return self
 
     def stop(self) -> None:
-        """Close every connection and join every thread (idempotent)."""
-        if not self._running:
-            return
-        try:
-            self._realtime.stop()
-        finally:
-            self._rest.stop()
-            self._running = False
-            self._stopped = True
+        """Close every connection and join every thread (idempotent, thread-safe); ends
+        :meth:`serve`."""
+        with self._lifecycle:
+            if not self._running:
+                return
+            try:
+                self._realtime.stop()
+            finally:
+                self._rest.stop()
+                self._running = False
+                self._stopped = True
+                self._stopped_event.set()
+        logger.info("simulator stopped")
+
+    def wait_stopped(self, timeout: float | None = None) -> bool:
+        """Block until :meth:`stop` has finished (None: no limit); True once stopped."""
+        return self._stopped_event.wait(timeout)
+
+    def serve(
+        self,
+        *,
+        on_ready: Callable[[Simulator], object] | None = None,
+        handle_signals: bool = True,
+    ) -> signal.Signals | None:
+        """Serve in the foreground until :meth:`stop`, ``KeyboardInterrupt``, SIGINT or
+        SIGTERM, then stop; returns the ending signal or None. See
+        :func:`realtime_actors.simulator.serve`."""
+        return serve(self, on_ready=on_ready, handle_signals=handle_signals)
 
     def __enter__(self) -> Simulator:
         return self.start()
