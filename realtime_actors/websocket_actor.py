@@ -9,7 +9,6 @@ writes to an open socket, and ``close`` waits for the reader with a bounded time
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -21,6 +20,7 @@ import websocket
 from . import __version__
 from .errors import RealtimeError
 from .frame_router import DropListener, FrameRouter
+from .frame_writer import client_frame, encode_event, mask_key_of, write_frames
 from .io_hub_socket import abort_socket
 from .messages import (
     CloseConnection,
@@ -264,19 +264,28 @@ class WebSocketActor(PooledActor, Supervised):
             self.stop_with(f"connection lost: {message.reason}", abnormal=recoverable)
 
     def _send_frames(self, frames: list[Mapping[str, Any]]) -> SendResult:
+        """Encode every frame, then write them in one go; stops at the first frame that
+        cannot be encoded (the ones before it are sent)."""
         ws = self._ws
+        if ws is None or not ws.connected:
+            return SendResult(False, NotConnectedError("not connected"), 0, 0)
+        mask_key = mask_key_of(ws)
+        built: list[bytes] = []
+        failure: SendResult | None = None
         for index, frame in enumerate(frames):
             try:
-                text = json.dumps(frame, separators=(",", ":"), allow_nan=False)
+                built.append(client_frame(encode_event(frame), mask_key=mask_key))
             except (TypeError, ValueError) as exc:
-                return SendResult(False, FrameEncodeError(f"frame {index}: {exc}"), index, index)
-            if ws is None or not ws.connected:
-                return SendResult(False, NotConnectedError("not connected"), index, index)
+                failure = SendResult(False, FrameEncodeError(f"frame {index}: {exc}"), index,
+                                     index)
+                break
+        if built:
             try:
-                ws.send(text)
+                write_frames(ws, built)
             except Exception as exc:
-                return SendResult(False, ConnectionSendError(f"send failed: {exc}"), index, index)
-        return SendResult(True, sent=len(frames))
+                # a failed write may have sent part of the batch; report it from its start
+                return SendResult(False, ConnectionSendError(f"send failed: {exc}"), 0, 0)
+        return failure or SendResult(True, sent=len(frames))
 
     def _tell_owner(self, message: object) -> None:
         if self._owner is None:
