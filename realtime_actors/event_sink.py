@@ -24,7 +24,8 @@ class EventSink:
             raise ConfigError(f"event_buffer must be an int >= 0, not {maxlen!r}")
         self._events: collections.deque[SessionEvent] = collections.deque()
         self._maxlen = maxlen
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._dropped = 0
         self._waiting = 0
         self.ended = False
@@ -37,7 +38,7 @@ class EventSink:
                     self.ended = True
                     self._cond.notify_all()
             return
-        with self._cond:
+        with self._lock:  # the condition's lock, without its Python-level __enter__
             if len(self._events) >= self._maxlen:
                 self._events.popleft()
                 if self._dropped % 1000 == 0:

@@ -32,23 +32,49 @@ class FrameParser:
 
     :meth:`next_frame` returns ``(opcode, payload)`` for each whole message (``OP_TEXT`` or
     ``OP_BINARY``) or control frame, or ``None`` when the buffer holds no complete frame yet.
+
+    Bytes are kept as one immutable buffer and a read offset into it: a frame costs one slice
+    (its payload) and no shifting of the buffer. A read is joined to the unread rest of the
+    buffer (a partial frame) at once when it is the larger of the two (so no more bytes are
+    copied again than were read); smaller reads wait in a list, joined once when the frame
+    they belong to is whole (a large frame arriving in many small reads is copied once, not
+    once per read).
     """
 
-    __slots__ = ("_buf", "_fragments", "_fragments_size")
+    __slots__ = ("_buf", "_fragments", "_fragments_size", "_pos", "_tail", "_tail_size")
 
     def __init__(self, initial: bytes = b"") -> None:
-        self._buf = bytearray(initial)
+        self._buf = bytes(initial)
+        self._pos = 0
+        self._tail: list[bytes] = []
+        self._tail_size = 0
         self._fragments: list[bytes] | None = None
         self._fragments_size = 0
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
-        """Append bytes read from the socket."""
-        self._buf += data
+        """Append bytes read from the socket (copied: the caller may reuse its buffer)."""
+        if not self._tail:
+            unread = len(self._buf) - self._pos
+            if not unread:
+                self._buf = bytes(data)
+                self._pos = 0
+                return
+            if unread < len(data):
+                # the rest of a partial frame and a larger read: one join, and no more bytes
+                # copied again than were read (a large frame arriving in small reads waits in
+                # the tail instead)
+                self._buf = b"".join((memoryview(self._buf)[self._pos:], data))
+                self._pos = 0
+                return
+        if data:
+            chunk = bytes(data)
+            self._tail.append(chunk)
+            self._tail_size += len(chunk)
 
     @property
     def buffered(self) -> int:
         """Bytes received and not yet returned as frames."""
-        return len(self._buf)
+        return len(self._buf) - self._pos + self._tail_size
 
     def next_frame(self) -> tuple[int, bytes] | None:
         """The next whole message or control frame, or ``None`` if more bytes are needed.
@@ -56,71 +82,79 @@ class FrameParser:
         Raises :class:`FrameProtocolError` for a frame that breaks the framing rules.
         """
         while True:
-            frame = self._cut()
-            if frame is None:
+            buf = self._buf
+            pos = self._pos
+            avail = len(buf) - pos
+            if avail < 2:
+                if self._gather(2):
+                    continue
                 return None
-            fin, opcode, payload = frame
+            b0 = buf[pos]
+            b1 = buf[pos + 1]
+            length = b1 & 0x7F
+            start = pos + 2
+            if length > 125:
+                start = pos + (4 if length == 126 else 10)
+                if len(buf) < start:
+                    if self._gather(start - pos):
+                        continue
+                    return None
+                length = int.from_bytes(buf[pos + 2:start], "big")
+            if b0 not in {0x81, 0x82}:  # anything but a whole text or binary frame
+                _check_header(b0, length)
+            if length > MAX_MESSAGE_BYTES:
+                raise FrameProtocolError(f"frame of {length} bytes exceeds the size limit")
+            if b1 & 0x80:  # servers must not mask, but unmasking costs nothing to support
+                start += 4
+            end = start + length
+            if len(buf) < end:
+                if self._gather(end - pos):
+                    continue
+                return None
+            payload = buf[start:end]
+            self._pos = end
+            if b1 & 0x80:
+                payload = _unmask(buf[start - 4:start], payload)
+            if b0 in {0x81, 0x82}:  # a whole text or binary frame (FIN, no RSV bits)
+                if self._fragments is not None:
+                    raise FrameProtocolError(
+                        "a new message started before the fragmented one ended")
+                return b0 & 0x0F, payload
+            opcode = b0 & 0x0F
             if opcode >= OP_CLOSE:  # control frames may come between fragments
                 return opcode, payload
-            message = self._assemble(fin, opcode, payload)
+            message = self._assemble(bool(b0 & 0x80), opcode, payload)
             if message is not None:
                 return message
 
     def ready(self) -> bool:
         """Whether a whole frame is buffered."""
-        head = self._head()
-        return head is not None and len(self._buf) >= head[0] + head[1]
+        while True:
+            buf = self._buf
+            pos = self._pos
+            avail = len(buf) - pos
+            need = 2
+            if avail >= 2:
+                b1 = buf[pos + 1]
+                length = b1 & 0x7F
+                need = 2 if length < 126 else 4 if length == 126 else 10
+                if avail >= need:
+                    if need > 2:
+                        length = int.from_bytes(buf[pos + 2:pos + need], "big")
+                    return self.buffered >= need + (4 if b1 & 0x80 else 0) + length
+            if not self._gather(need):
+                return False
 
-    def _head(self) -> tuple[int, int] | None:
-        """Header size (mask included) and payload length of the next frame, if known."""
-        buf = self._buf
-        size = len(buf)
-        if size < 2:
-            return None
-        b1 = buf[1]
-        length = b1 & 0x7F
-        pos = 2
-        if length == 126:
-            if size < 4:
-                return None
-            length = int.from_bytes(buf[2:4], "big")
-            pos = 4
-        elif length == 127:
-            if size < 10:
-                return None
-            length = int.from_bytes(buf[2:10], "big")
-            pos = 10
-        return (pos + 4 if b1 & 0x80 else pos), length
-
-    def _cut(self) -> tuple[bool, int, bytes] | None:
-        head = self._head()
-        if head is None:
-            return None
-        pos, length = head
-        buf = self._buf
-        b0 = buf[0]
-        opcode = b0 & 0x0F
-        if b0 & 0x70:
-            raise FrameProtocolError("reserved bits set without a negotiated extension")
-        if opcode not in _KNOWN_OPCODES:
-            raise FrameProtocolError(f"unknown opcode {opcode:#x}")
-        if opcode >= OP_CLOSE and (length > 125 or not b0 & 0x80):
-            raise FrameProtocolError("control frame fragmented or longer than 125 bytes")
-        if opcode == OP_CLOSE and length == 1:
-            raise FrameProtocolError("close frame with a one-byte payload")
-        if length > MAX_MESSAGE_BYTES:
-            raise FrameProtocolError(f"frame of {length} bytes exceeds the size limit")
-        end = pos + length
-        if len(buf) < end:
-            return None
-        payload = bytes(buf[pos:end])
-        masked = buf[1] & 0x80  # servers must not mask, but unmasking costs nothing to support
-        if masked:
-            mask = bytes(buf[pos - 4:pos])
-        del buf[:end]
-        if masked:
-            payload = _unmask(mask, payload)
-        return bool(b0 & 0x80), opcode, payload
+    def _gather(self, need: int) -> bool:
+        """Join the waiting chunks behind the unread bytes if that makes ``need`` contiguous
+        bytes; False (nothing done) when fewer than ``need`` bytes are buffered."""
+        if not self._tail or self.buffered < need:
+            return False
+        self._buf = b"".join((memoryview(self._buf)[self._pos:], *self._tail))
+        self._pos = 0
+        self._tail = []
+        self._tail_size = 0
+        return True
 
     def _assemble(self, fin: bool, opcode: int, payload: bytes) -> tuple[int, bytes] | None:
         if opcode != OP_CONT:
@@ -143,6 +177,19 @@ class FrameParser:
         self._fragments = None
         self._fragments_size = 0
         return first[0], b"".join(parts)
+
+
+def _check_header(b0: int, length: int) -> None:
+    """The framing rules a frame's first byte and length must follow (FrameProtocolError)."""
+    opcode = b0 & 0x0F
+    if b0 & 0x70:
+        raise FrameProtocolError("reserved bits set without a negotiated extension")
+    if opcode not in _KNOWN_OPCODES:
+        raise FrameProtocolError(f"unknown opcode {opcode:#x}")
+    if opcode >= OP_CLOSE and (length > 125 or not b0 & 0x80):
+        raise FrameProtocolError("control frame fragmented or longer than 125 bytes")
+    if opcode == OP_CLOSE and length == 1:
+        raise FrameProtocolError("close frame with a one-byte payload")
 
 
 def _unmask(mask: bytes, payload: bytes) -> bytes:

@@ -1,18 +1,20 @@
 """How each GA server event changes the session and which session events it produces.
 
 Part of the sans-I/O core: handlers read the typed server event (fields named as on the wire)
-and return effects. Dispatch is a dict lookup on the wire type.
+and return effects. Dispatch is a dict lookup on the event's class (on the wire type for
+anything else, e.g. a subclass).
 """
 
 from __future__ import annotations
 
+import binascii
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import events as ev
 from .errors import AudioFormatError
-from .protocol.server_events_base import UnknownServerEvent
+from .protocol.server_events_base import SERVER_EVENT_TYPES, UnknownServerEvent
 from .session_effects import Effect, Emit
 
 if TYPE_CHECKING:
@@ -25,6 +27,10 @@ Handler = Callable[[Any], list[Effect]]
 MAX_UNKNOWN_TYPES = 256
 """Distinct unknown event types remembered (and logged) per session; later ones are not
 logged, so a misbehaving server cannot grow the set or flood the log without bound."""
+
+
+_a2b_base64 = binascii.a2b_base64
+"""What ``decode_base64_audio`` calls (through ``base64.b64decode(validate=True)``)."""
 
 
 def _str(value: Any) -> str | None:
@@ -59,6 +65,11 @@ class ServerEventMapper:
             "input_audio_buffer.speech_started": self.on_speech_started,
             "input_audio_buffer.timeout_triggered": self.on_timeout_triggered,
         }
+        self.by_class: dict[type, Handler] = {
+            SERVER_EVENT_TYPES[name]: handler for name, handler in self.handlers.items()
+            if name in SERVER_EVENT_TYPES
+        }
+        """The same handlers keyed by event class (one dict lookup per event)."""
         self.unknown_types: set[str] = set()
         """Unknown server event types seen so far (each is logged once per session)."""
 
@@ -68,6 +79,9 @@ class ServerEventMapper:
         An unknown type is not an error (the server may add event types at any time): it is
         ignored, logged at WARNING the first time it is seen, and still reaches
         ``RawModelEvent`` subscribers when raw events are on."""
+        handler = self.by_class.get(type(event))
+        if handler is not None:
+            return handler(event)
         if isinstance(event, UnknownServerEvent):
             if event.type not in self.unknown_types and len(self.unknown_types) < MAX_UNKNOWN_TYPES:
                 self.unknown_types.add(event.type)
@@ -154,18 +168,28 @@ class ServerEventMapper:
     # -------------------------------------------------------------- audio and text
     def on_audio_delta(self, event: Any) -> list[Effect]:
         core = self.core
-        try:
-            data = event.audio_bytes()
-        except AudioFormatError as exc:
-            logger.warning("dropping output audio delta of item %s (response %s): %s",
-                           event.item_id, event.response_id, exc)
-            return [core.error(f"invalid audio delta: {exc}", "protocol", code="invalid_audio",
-                               response_id=_str(event.response_id))]
+        delta = event.delta
+        data: bytes | None = None
+        if type(delta) is str:
+            # what ``audio_bytes`` does for a str, minus its wrappers (the hot path)
+            try:
+                data = _a2b_base64(delta, strict_mode=True)
+            except ValueError:
+                data = None  # audio_bytes() below raises the typed error
+        if data is None:
+            try:
+                data = event.audio_bytes()
+            except AudioFormatError as exc:
+                logger.warning("dropping output audio delta of item %s (response %s): %s",
+                               event.item_id, event.response_id, exc)
+                return [core.error(f"invalid audio delta: {exc}", "protocol",
+                                   code="invalid_audio", response_id=_str(event.response_id))]
         item_id, index = event.item_id, event.content_index or 0
-        if core.audio_item != (item_id, index):
+        key = (item_id, index)
+        if core.audio_item != key:
             if event.response_id in core.tripped_responses:
                 return []
-            core.audio_item = (item_id, index)
+            core.audio_item = key
             core.audio_done = False
         core.estimator.add_delta(item_id, index, len(data), core.clock())
         return [Emit(ev.AudioEvent(data=data, item_id=item_id, content_index=index,

@@ -28,6 +28,8 @@ def _reject_constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_SCAN_ONCE = _DECODER.scan_once
+"""The decoder's scanner: ``decode`` without its whitespace and extra-data wrapping."""
 _REGISTRY: Mapping[str, type[ServerEvent]] = SERVER_EVENT_TYPES
 
 
@@ -79,6 +81,16 @@ def parse_server_event(frame: str | bytes | bytearray | dict[str, Any]) -> Serve
 
 
 def _decode_json(text: str, source: str | bytes | bytearray) -> Any:
+    # Fast path: one JSON value filling the whole text (a server frame) needs only the scanner;
+    # anything else (whitespace around it, extra data, an error) goes through ``decode``,
+    # which gives the same value or raises the error it always did.
+    try:
+        value, end = _SCAN_ONCE(text, 0)
+    except (StopIteration, ValueError, RecursionError):
+        pass
+    else:
+        if end == len(text):
+            return value
     try:
         return _DECODER.decode(text)
     except (ValueError, RecursionError) as exc:

@@ -3,7 +3,7 @@ audio transcript and function-call arguments."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
@@ -15,6 +15,9 @@ from realtime_actors.protocol.items import (
     decode_base64_audio,
 )
 from realtime_actors.protocol.server_events_base import ServerEvent, server_event
+
+_generic_from_dict = ServerEvent.from_dict.__func__  # type: ignore[attr-defined]
+"""The field-by-field ``from_dict`` of every event (fast paths fall back to it)."""
 
 # ----------------------------------------------------------------------------- lifecycle
 
@@ -129,6 +132,27 @@ class ResponseOutputAudioDeltaEvent(ServerEvent):
     output_index: int
     content_index: int
     delta: str = attrs.field(repr=base64_repr)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ResponseOutputAudioDeltaEvent:
+        """Build from a decoded frame, as :meth:`ServerEvent.from_dict` does.
+
+        The hottest event of a session: a well-formed delta (the exact JSON types) is checked
+        and built inline; anything else goes through the generic readers, which accept the
+        same values and raise the same ``ProtocolError`` for bad ones."""
+        get = data.get
+        event_id = get("event_id")
+        response_id = get("response_id")
+        item_id = get("item_id")
+        output_index = get("output_index")
+        content_index = get("content_index")
+        delta = get("delta")
+        if (type(delta) is str and type(item_id) is str and type(response_id) is str
+                and type(output_index) is int and type(content_index) is int
+                and (event_id is None or type(event_id) is str)):
+            return cls(event_id=event_id, raw=data, response_id=response_id, item_id=item_id,
+                       output_index=output_index, content_index=content_index, delta=delta)
+        return _generic_from_dict(cls, data)
 
     def audio_bytes(self) -> bytes:
         """Decoded audio; raises ``AudioFormatError`` if ``delta`` is not valid base64."""
