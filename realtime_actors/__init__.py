@@ -50,7 +50,7 @@ from .events import (
 from .guardrails import GuardrailInput, GuardrailResult, OutputGuardrail
 from .history import HistoryItem
 from .playback import PlaybackState, PlaybackTracker
-from .pooled_actor import PooledActor
+from .pooled_actor import PooledActor, tell_and_run
 from .protocol.session_config import (
     UNSET,
     NoiseReductionConfig,
@@ -162,4 +162,5 @@ __all__ = [
     "resolve_api_key",
     "run",
     "skip_reason_for_error",
+    "tell_and_run",
 ]

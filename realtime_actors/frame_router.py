@@ -19,7 +19,9 @@ import pykka
 
 from .errors import ProtocolError
 from .messages import ConnectionOpened, ModelEvents, SocketFrames, SocketOpened
+from .pooled_actor import tell_and_run
 from .protocol.parser import parse_server_event
+from .supervision import Address
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +68,10 @@ class FrameRouter:
             hook()
         if self._owner is not None:
             try:
-                self._owner.tell(ModelEvents(tuple(events)))
+                owner = self._owner
+                ref = owner.current() if isinstance(owner, Address) else owner
+                # the reading thread handles the events itself when the session is idle
+                tell_and_run(ref, ModelEvents(tuple(events)))
             except pykka.ActorDeadError:
                 logger.debug("owner gone; dropping %d events", len(events))
         for listener in self.listeners:

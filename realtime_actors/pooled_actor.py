@@ -126,6 +126,37 @@ class PooledInbox:
         if more:
             self._pool.requeue(self)
 
+    def put_and_run(self, envelope: Any) -> None:
+        """Queue a message and, when the actor was idle, handle it on the calling thread.
+
+        Only that one message runs here; anything queued meanwhile (by other threads) goes to
+        the pool afterwards, so order and one-at-a-time are kept."""
+        with self._lock:
+            state = self._state
+            if state != _DONE:
+                self._items.append(envelope)
+                if state == _IDLE:
+                    self._state = _SCHEDULED
+        if state == _DONE:
+            _refuse(envelope, self._actor)
+            return
+        if state != _IDLE:
+            return  # queued behind others or running elsewhere: handled there, in order
+        actor, pool = self._actor, self._pool
+        assert actor is not None and pool is not None
+        with self._lock:
+            envelope = self._items.popleft()
+        actor._handle_envelope(envelope)
+        if actor.actor_stopped.is_set():
+            self._finish()
+            return
+        with self._lock:
+            more = bool(self._items)
+            if not more:
+                self._state = _IDLE
+        if more:
+            pool.schedule(self)
+
     def _finish(self) -> None:
         with self._lock:
             self._state = _DONE
@@ -191,3 +222,30 @@ class PooledActor(pykka.Actor):
             logger.debug("%r in %s. Stopping all actors.", exc, self)
             self._stop()
             ActorRegistry.stop_all(block=False)  # a worker must not wait on other actors
+
+
+def tell_and_run(ref: pykka.ActorRef[Any], message: Any) -> None:
+    """Tell ``ref`` ``message``; when ``ref`` is an idle pooled actor, handle it right here.
+
+    For threads that hand over work they read themselves (the I/O hub): the handler runs on
+    the calling thread instead of waking a pool worker, one thread hand-off fewer, with the
+    actor's order and one-message-at-a-time guarantees kept. From a pool worker, or for any
+    other actor, it is a plain ``tell``. Raises ``pykka.ActorDeadError`` like ``tell``.
+    """
+    inbox = ref.actor_inbox
+    if not isinstance(inbox, PooledInbox) or current_worker() is not None:
+        ref.tell(message)
+        return
+    if not ref.is_alive():
+        raise ActorDeadError(f"{ref} not found")
+    inbox.put_and_run(_Tell(message))
+
+
+class _Tell:
+    """A told message, as the inbox stores it (pykka's envelope without a reply)."""
+
+    __slots__ = ("message", "reply_to")
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+        self.reply_to: pykka.Future[Any] | None = None

@@ -282,3 +282,65 @@ def test_pool_threads_come_from_the_environment(monkeypatch: pytest.MonkeyPatch)
         monkeypatch.setenv(POOL_THREADS_ENV, bad)
         with pytest.raises(rt.ConfigError, match=POOL_THREADS_ENV):
             pool_threads_from_env()
+
+
+class Where(rt.PooledActor):
+    """Records the thread that handled each message; ``gate`` holds a "hold" message."""
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        super().__init__()
+        self.gate = gate
+        self.ran_on: list[tuple[Any, str]] = []
+
+    def on_receive(self, message: Any) -> Any:
+        if message == "ran_on":
+            return list(self.ran_on)
+        self.ran_on.append((message, threading.current_thread().name))
+        if message == "hold" and self.gate is not None:
+            self.gate.wait(WAIT_S)
+        return None
+
+
+def test_tell_and_run_handles_the_message_on_the_calling_thread_when_idle() -> None:
+    ref = Where.start()
+    for i in range(50):
+        # after an answer the worker may still be finishing its batch (then the message goes
+        # to the pool); most rounds find the actor idle and run the message right here
+        assert ref.ask(("warm", i), timeout=WAIT_S) is None
+        rt.tell_and_run(ref, ("here", i))
+    ran_on = ref.ask("ran_on", timeout=WAIT_S)
+    assert [m for m, _ in ran_on] == [(k, i) for i in range(50) for k in ("warm", "here")]
+    here = [name for (kind, _), name in ran_on if kind == "here"]
+    assert threading.current_thread().name in here
+    ref.stop(block=True, timeout=WAIT_S)
+
+
+def test_tell_and_run_keeps_order_behind_a_busy_actor() -> None:
+    gate = threading.Event()
+    ref = Where.start(gate)
+    ref.tell("hold")
+    rt.tell_and_run(ref, "after hold")  # the actor is busy: queued, handled by the pool
+    gate.set()
+    ran_on = ref.ask("ran_on", timeout=WAIT_S)
+    assert [m for m, _ in ran_on] == ["hold", "after hold"]
+    assert ran_on[1][1].startswith(rt.default_pool().name)
+    ref.stop(block=True, timeout=WAIT_S)
+
+
+def test_tell_and_run_to_a_stopped_or_threading_actor() -> None:
+    ref = Where.start()
+    ref.stop(block=True, timeout=WAIT_S)
+    with pytest.raises(pykka.ActorDeadError):
+        rt.tell_and_run(ref, "too late")
+
+    got = threading.Event()
+
+    class Plain(pykka.ThreadingActor):
+        def on_receive(self, message: Any) -> None:
+            if threading.current_thread() is not threading.main_thread():
+                got.set()
+
+    plain = Plain.start()
+    rt.tell_and_run(plain, "a plain tell")
+    assert got.wait(WAIT_S)
+    plain.stop(block=True, timeout=WAIT_S)
