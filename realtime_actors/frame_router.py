@@ -21,6 +21,7 @@ from .errors import ProtocolError
 from .messages import ConnectionOpened, ModelEvents, SocketFrames, SocketOpened
 from .pooled_actor import tell_and_run
 from .protocol.parser import parse_server_event
+from .protocol.server_events_response import ResponseOutputAudioDeltaEvent
 from .supervision import Address
 
 logger = logging.getLogger(__name__)
@@ -69,9 +70,13 @@ class FrameRouter:
         if self._owner is not None:
             try:
                 owner = self._owner
-                ref = owner.current() if isinstance(owner, Address) else owner
-                # the reading thread handles the events itself when the session is idle
-                tell_and_run(ref, ModelEvents(tuple(events)))
+                batch = ModelEvents(tuple(events))
+                if all(type(event) is ResponseOutputAudioDeltaEvent for event in events):
+                    # the hot path: the reading thread maps audio itself when the session is
+                    # idle (no user code runs for audio deltas, so none runs on this thread)
+                    tell_and_run(owner.current() if isinstance(owner, Address) else owner, batch)
+                else:
+                    owner.tell(batch)
             except pykka.ActorDeadError:
                 logger.debug("owner gone; dropping %d events", len(events))
         for listener in self.listeners:

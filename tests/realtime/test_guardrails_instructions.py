@@ -61,3 +61,26 @@ def test_callable_instructions_get_the_run_context_and_agent(
     until(session, rt.AgentEndEvent)
     update = frames_of(sim, "session.update")[0]
     assert update["session"]["instructions"] == "You are Concierge; the user is Alice."
+
+
+def test_user_code_never_runs_on_the_io_thread_while_audio_streams(
+    harness: Harness, sim: Simulator
+) -> None:
+    """Audio deltas may be mapped on the I/O thread when the session is idle; guardrails (user
+    code) must still run on the session's pool worker, never on the thread that reads sockets."""
+    import threading
+
+    sim.scenario = attrs.evolve(sim.scenario, reply=lambda ctx: "Sound and words. " * 30)
+    guard_threads: set[str] = set()
+
+    def watch(data: rt.GuardrailInput) -> bool:
+        guard_threads.add(threading.current_thread().name)
+        return False
+
+    agent = rt.agent("Speaker", output_guardrails=[watch])
+    session = harness.run(agent, guardrail_debounce_chars=10)
+    session.send_message("talk to me")
+    events = until(session, rt.AgentEndEvent)
+    assert of_type(events, rt.AudioEvent), "the reply streamed audio"
+    assert guard_threads, "the guardrail ran"
+    assert not any(name.startswith("realtime-reader") for name in guard_threads), guard_threads
