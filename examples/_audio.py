@@ -34,13 +34,13 @@ def spoken(text: str, target: Target, guard: LiveGuard) -> bytes:
         return synthesize(text).astype("<i2").tobytes()
     from realtime_actors.auth import resolve_api_key
 
-    client = AudioHTTPClient(base_url=target.rest_url, api_key=resolve_api_key(),
-                             config=va.VoicePipelineConfig())
     settings = va.TTSSettings(instructions=None)
-    try:
-        return b"".join(client.speech(text, settings, CancelToken()))
-    except va.VoiceError as err:
-        raise guard.fail(err, "text-to-speech of the spoken input failed") from err
+    with AudioHTTPClient(base_url=target.rest_url, api_key=resolve_api_key(),
+                         config=va.VoicePipelineConfig()) as client:
+        try:
+            return b"".join(client.speech(text, settings, CancelToken()))
+        except va.VoiceError as err:
+            raise guard.fail(err, "text-to-speech of the spoken input failed") from err
 
 
 def wav_pcm(path: Path) -> bytes:

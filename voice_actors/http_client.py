@@ -4,12 +4,16 @@
 ``AudioHTTPClient.speech`` streams PCM from ``/audio/speech``. Errors become typed
 :class:`~voice_actors.errors.VoiceHTTPError` subclasses; rate limits and 5xx answers are retried
 a bounded number of times (honouring ``Retry-After``), quota and auth errors never are.
+
+The client keeps one keep-alive session (:func:`~voice_actors.cancel.pooled_session`), so
+requests after the first reuse open connections instead of paying DNS, TCP (and TLS) again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,7 +21,7 @@ import requests
 
 from realtime_actors.auth import ApiKey, auth_headers
 from realtime_actors.tls import requests_verify
-from voice_actors.cancel import CancelToken
+from voice_actors.cancel import CancelToken, pooled_session
 from voice_actors.config import STTSettings, TTSSettings, VoicePipelineConfig
 from voice_actors.errors import (
     QuotaExceededError,
@@ -98,31 +102,57 @@ def http_error(response: requests.Response, endpoint: str) -> VoiceHTTPError:
 
 
 class AudioHTTPClient:
-    """Calls the audio REST endpoints of ``base_url`` with one API key."""
+    """Calls the audio REST endpoints of ``base_url`` with one API key.
+
+    Thread-safe: the pipeline's workers share it. Its connections are kept alive between
+    requests (up to ``config.tts_concurrency + 1`` idle ones) until :meth:`close`; a request
+    after ``close`` opens a new session.
+    """
 
     def __init__(self, *, base_url: str, api_key: ApiKey, config: VoicePipelineConfig) -> None:
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._config = config
+        self._lock = threading.Lock()
+        self._session: requests.Session | None = None
 
     def __repr__(self) -> str:
         return f"AudioHTTPClient(base_url={self._base_url!r}, api_key={self._api_key!r})"
+
+    def close(self) -> None:
+        """Close the kept-alive connections (those still in use close when given back)."""
+        with self._lock:
+            session, self._session = self._session, None
+        if session is not None:
+            session.close()
+
+    def __enter__(self) -> AudioHTTPClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _pooled(self) -> requests.Session:
+        with self._lock:
+            if self._session is None:
+                self._session = pooled_session(maxsize=self._config.tts_concurrency + 1)
+            return self._session
 
     def _request(
         self, endpoint: str, send: Send, token: CancelToken
     ) -> requests.Response:
         """Send with bounded retries; returns a 2xx response (streamed, tracked by ``token``).
 
-        Each attempt runs on a session of ``token``, so cancelling interrupts it even while it
-        waits for the answer's headers.
+        Each attempt's connection belongs to ``token`` while the request holds it, so
+        cancelling interrupts it even while it waits for the answer's headers.
         """
         attempt = 0
         while True:
             attempt += 1
             token.check()
             try:
-                with token.session() as session:
-                    response = send(session)
+                with token.bind():
+                    response = send(self._pooled())
             except requests.Timeout as exc:
                 token.check()
                 raise VoiceTimeoutError(

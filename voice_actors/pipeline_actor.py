@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 from typing import Any
 
 import attrs
@@ -19,6 +18,7 @@ from voice_actors.input import AudioInput
 from voice_actors.result import VoiceResult
 from voice_actors.runner import RunWorker
 from voice_actors.streamed_input import StreamedAudioInput
+from voice_actors.worker_threads import WorkerTask, WorkerThreads
 from voice_actors.workflow import VoiceWorkflowBase
 
 logger = logging.getLogger(__name__)
@@ -50,12 +50,15 @@ class _RunFinished:
 
 
 class PipelineActor(Supervised):
-    """Owns the runs of one pipeline. Each run works in its own thread; the actor only starts
-    runs, forgets finished ones and, when it stops or crashes, cancels and ends the rest.
+    """Owns the runs of one pipeline. Each run works on a worker thread of the actor's
+    :class:`~voice_actors.worker_threads.WorkerThreads` (reused by later runs and turns); the
+    actor only starts runs, forgets finished ones and, when it stops or crashes, cancels and
+    ends the rest.
 
     Every run's stream ends: when this actor stops or crashes (its ``teardown``) each unfinished
     run gets a :class:`PipelineStoppedError` event, then ``session_ended``. The workflow is
-    closed on every exit; a restarted incarnation reuses it (it acquires resources again).
+    closed on every exit and the HTTP client's kept-alive connections too; a restarted
+    incarnation reuses both (they acquire resources again).
     """
 
     def __init__(
@@ -72,7 +75,8 @@ class PipelineActor(Supervised):
         self._config = config
         self._client = client
         self._state = state if state is not None else PipelineState()
-        self._runs: dict[int, tuple[VoiceResult, threading.Thread]] = {}
+        self._runs: dict[int, tuple[VoiceResult, WorkerTask]] = {}
+        self._workers = WorkerThreads(name="voice-worker")
         self._crash: str | None = None
 
     def setup(self) -> None:
@@ -94,7 +98,11 @@ class PipelineActor(Supervised):
         result = VoiceResult(is_alive=ref.is_alive)
         run_id = next(self._state.run_ids)
         worker = RunWorker(
-            client=self._client, workflow=self._workflow, config=self._config, result=result
+            client=self._client,
+            workflow=self._workflow,
+            config=self._config,
+            result=result,
+            workers=self._workers,
         )
         greet, self._state.greeted = not self._state.greeted, True
 
@@ -112,9 +120,7 @@ class PipelineActor(Supervised):
                 except pykka.ActorDeadError:
                     logger.debug("voice run %d ended after its pipeline actor", run_id)
 
-        thread = threading.Thread(target=target, name=f"voice-run-{run_id}", daemon=True)
-        self._runs[run_id] = (result, thread)
-        thread.start()
+        self._runs[run_id] = (result, self._workers.start(target, name=f"voice-run-{run_id}"))
         return result
 
     def active_runs(self) -> int:
@@ -143,7 +149,8 @@ class PipelineActor(Supervised):
             raise PipelineCrashedError(f"crashing the pipeline actor: {self._crash}") from error
 
     def teardown(self) -> None:
-        """End every unfinished run's stream with an error, then close the workflow."""
+        """End every unfinished run's stream with an error, then close the workflow, the worker
+        threads and the HTTP client's connections."""
         if self._crash is not None:
             reason = f"the pipeline actor crashed: {self._crash}"
         else:
@@ -154,11 +161,12 @@ class PipelineActor(Supervised):
         for result, _ in runs:
             result.finish(PipelineStoppedError(reason))
             result.token.cancel()
-        for _, thread in runs:
-            thread.join(timeout=_JOIN_S)
-            if thread.is_alive():
-                logger.warning("voice run thread %s did not stop in time", thread.name)
+        for _, task in runs:
+            if not task.join(timeout=_JOIN_S):
+                logger.warning("voice run %s did not stop in time", task.name)
         try:
             self._workflow.close()
         except Exception:
             logger.exception("workflow.close() failed")
+        self._workers.shutdown(timeout=_JOIN_S)
+        self._client.close()

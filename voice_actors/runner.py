@@ -1,16 +1,16 @@
 """The body of one pipeline run, executed in a worker thread (never in the actor's loop).
 
-STT -> workflow -> TTS: the workflow's text is split into sentences by a producer thread, each
-sentence is synthesised in a small bounded pool, and this thread plays the segments in order.
+STT -> workflow -> TTS: the workflow's text is split into sentences by a producer task and
+each sentence is synthesised and played in order by :class:`~voice_actors.turn_speech.
+TurnSpeech` while the run's thread waits for the turn to end. Every task runs on the pipeline's
+reused :class:`~voice_actors.worker_threads.WorkerThreads`, so a turn starts no thread.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 
 from voice_actors.config import VoicePipelineConfig
 from voice_actors.errors import VoiceCancelledError, VoiceError, WorkflowError
@@ -19,6 +19,8 @@ from voice_actors.input import AudioInput
 from voice_actors.result import VoiceResult
 from voice_actors.streamed_input import EnergyVAD, StreamedAudioInput
 from voice_actors.text_split import SentenceSplitter
+from voice_actors.turn_speech import TurnSpeech
+from voice_actors.worker_threads import WorkerThreads
 from voice_actors.workflow import VoiceWorkflowBase
 
 logger = logging.getLogger(__name__)
@@ -31,14 +33,6 @@ Reply = Callable[[], Iterable[str]]
 """Produces a turn's reply text (called in the workflow producer thread)."""
 
 
-class _Segment:
-    """One sentence being synthesised: its chunks, then ``_DONE`` or an exception."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.chunks: queue.Queue[object] = queue.Queue()
-
-
 class RunWorker:
     """Runs the turns of one run and reports into its :class:`VoiceResult`."""
 
@@ -49,15 +43,17 @@ class RunWorker:
         workflow: VoiceWorkflowBase,
         config: VoicePipelineConfig,
         result: VoiceResult,
+        workers: WorkerThreads,
     ) -> None:
         self._client = client
         self._workflow = workflow
         self._config = config
         self._result = result
         self._token = result.token
+        self._workers = workers
 
     def run_single(self, audio: AudioInput, *, greet: bool = False) -> Exception | None:
-        """Thread target for one utterance: (greeting turn,) transcribe, answer, speak.
+        """Task for one utterance: (greeting turn,) transcribe, answer, speak.
 
         Always finishes the result (with the error when one happened) and returns that error.
         """
@@ -74,17 +70,16 @@ class RunWorker:
         return error
 
     def run_streamed(self, audio: StreamedAudioInput, *, greet: bool = False) -> Exception | None:
-        """Thread target for multi-turn input: (greeting turn,) then one turn per utterance.
+        """Task for multi-turn input: (greeting turn,) then one turn per utterance.
 
-        A capture thread cuts the input into utterances and transcribes them while this thread
+        A capture task cuts the input into utterances and transcribes them while this thread
         speaks the replies, so the next turn is captured while the previous one is answered.
         Always finishes the result and returns the error that ended the run, if any.
         """
         transcripts: queue.Queue[object] = queue.Queue()
-        capture = threading.Thread(
-            target=self._capture, args=(audio, transcripts), name="voice-capture", daemon=True
+        capture = self._workers.start(
+            lambda: self._capture(audio, transcripts), name="voice-capture"
         )
-        capture.start()
         error: Exception | None = None
         try:
             if greet:
@@ -101,9 +96,8 @@ class RunWorker:
             error = self._error(exc)
             self._token.cancel()  # stops the capture thread and its request
         finally:
-            capture.join(timeout=_JOIN_S)
-            if capture.is_alive():
-                logger.warning("voice capture thread still running after the run ended")
+            if not capture.join(timeout=_JOIN_S):
+                logger.warning("voice capture task still running after the run ended")
         self._result.finish(error)
         return error
 
@@ -168,7 +162,7 @@ class RunWorker:
         """One turn: ``turn_started``, (the final transcript,) the spoken reply, ``turn_ended``.
 
         ``reply`` is a zero-argument callable returning the workflow's iterable of strings
-        (called in the producer thread, so a slow workflow does not delay playback).
+        (called in the producer task, so a slow workflow does not delay playback).
         """
         self._token.check()
         self._result.lifecycle("turn_started")
@@ -179,29 +173,29 @@ class RunWorker:
         self._result.lifecycle("turn_ended")
 
     def _speak(self, reply: Reply) -> None:
-        segments: queue.Queue[object] = queue.Queue()
-        pool = ThreadPoolExecutor(
-            max_workers=self._config.tts_concurrency, thread_name_prefix="voice-tts"
+        speech = TurnSpeech(
+            workers=self._workers,
+            limit=self._config.tts_concurrency,
+            synthesise=self._synthesise,
+            emit=self._result.audio,
         )
-        producer = threading.Thread(
-            target=self._produce, args=(reply, segments, pool), name="voice-workflow", daemon=True
-        )
-        producer.start()
+        producer = self._workers.start(lambda: self._produce(reply, speech), name="voice-workflow")
         try:
-            self._dispatch(segments)
+            speech.wait(self._token)
         except BaseException:
             self._token.cancel()
             raise
         finally:
-            producer.join(timeout=_JOIN_S)
-            if producer.is_alive():
-                logger.warning("voice workflow thread still running after the turn ended")
-            pool.shutdown(wait=True, cancel_futures=True)
+            if not producer.join(timeout=_JOIN_S):
+                logger.warning("voice workflow task still running after the turn ended")
+            # Requests still running end at once when the turn failed (the token is
+            # cancelled), else within the read timeout.
+            if not speech.close(timeout=self._config.read_timeout_s + _JOIN_S):
+                logger.warning("voice TTS requests still running after the turn ended")
 
-    def _produce(
-        self, reply: Reply, segments: queue.Queue[object], pool: ThreadPoolExecutor
-    ) -> None:
+    def _produce(self, reply: Reply, speech: TurnSpeech) -> None:
         splitter = SentenceSplitter(self._config.tts_settings.min_sentence_chars)
+        failure: Exception | None = None
         try:
             texts = reply()
             if isinstance(texts, str) or not isinstance(texts, Iterable):
@@ -216,32 +210,22 @@ class RunWorker:
                         f"a workflow yielded a {type(fragment).__name__}, not a str"
                     )
                 for sentence in splitter.feed(fragment):
-                    segments.put(self._submit(sentence, pool))
+                    speech.add(sentence)
             rest = splitter.flush()
             if rest is not None:
-                segments.put(self._submit(rest, pool))
+                speech.add(rest)
         except BaseException as exc:  # SystemExit & co. from a workflow must not end the turn
-            error: BaseException = exc
-            if not isinstance(exc, VoiceError):
+            if isinstance(exc, VoiceError):
+                failure = exc
+            else:
                 logger.warning("voice workflow raised %s", type(exc).__name__)
-                error = WorkflowError(f"the workflow raised {type(exc).__name__}: {exc}")
-                error.__cause__ = exc
-            segments.put(error)
+                failure = WorkflowError(f"the workflow raised {type(exc).__name__}: {exc}")
+                failure.__cause__ = exc
         finally:
-            segments.put(_DONE)
+            speech.end(failure)
 
-    def _submit(self, text: str, pool: ThreadPoolExecutor) -> _Segment:
-        segment = _Segment(text)
-        pool.submit(self._synthesise, segment)
-        return segment
-
-    def _synthesise(self, segment: _Segment) -> None:
-        try:
-            for chunk in self._client.speech(segment.text, self._config.tts_settings, self._token):
-                segment.chunks.put(chunk)
-            segment.chunks.put(_DONE)
-        except Exception as exc:
-            segment.chunks.put(exc)
+    def _synthesise(self, text: str) -> Iterator[bytes]:
+        return self._client.speech(text, self._config.tts_settings, self._token)
 
     def _get(self, q: queue.Queue[object]) -> object:
         while True:
@@ -249,20 +233,3 @@ class RunWorker:
                 return q.get(timeout=_POLL_S)
             except queue.Empty:
                 self._token.check()
-
-    def _dispatch(self, segments: queue.Queue[object]) -> None:
-        """Play the segments in text order as their audio arrives."""
-        while True:
-            item = self._get(segments)
-            if item is _DONE:
-                return
-            if isinstance(item, Exception):
-                raise item
-            assert isinstance(item, _Segment)
-            while True:
-                chunk = self._get(item.chunks)
-                if chunk is _DONE:
-                    break
-                if isinstance(chunk, Exception):
-                    raise chunk
-                self._result.audio(chunk)  # type: ignore[arg-type]
