@@ -108,13 +108,14 @@ class PooledInbox:
             self._setup_done = True
             actor._actor_loop_setup()
         stopped = actor.actor_stopped
-        for _ in range(limit):
+        items = self._items
+        with self._lock:  # take the batch in one go
+            batch = [items.popleft() for _ in range(min(limit, len(items)))]
+        for index, envelope in enumerate(batch):
             if stopped.is_set():
+                with self._lock:  # back in front, in order, for _finish to refuse
+                    items.extendleft(reversed(batch[index:]))
                 break
-            with self._lock:
-                if not self._items:
-                    break
-                envelope = self._items.popleft()
             actor._handle_envelope(envelope)
         if stopped.is_set():
             self._finish()
@@ -181,6 +182,11 @@ def _refuse(envelope: Any, actor: Any) -> None:
             ActorDeadError, ActorDeadError(f"{actor} stopped before handling the message"), None))
 
 
+_PYKKA_MESSAGES = frozenset({messages._ActorStop, messages.ProxyCall,
+                              messages.ProxyGetAttr, messages.ProxySetAttr})
+"""pykka's own messages, which ``Actor._handle_receive`` handles before ``on_receive``."""
+
+
 class PooledActor(pykka.Actor):
     """A pykka actor run on a shared pool of worker threads instead of a thread of its own.
 
@@ -205,7 +211,11 @@ class PooledActor(pykka.Actor):
     def _handle_envelope(self, envelope: Any) -> None:
         """Handle one message exactly as pykka's actor loop does."""
         try:
-            response = self._handle_receive(envelope.message)
+            message = envelope.message
+            if type(message) in _PYKKA_MESSAGES:
+                response = self._handle_receive(message)
+            else:  # what _handle_receive ends with, without its four isinstance checks
+                response = self.on_receive(message)
             if envelope.reply_to is not None:
                 envelope.reply_to.set(response)
         except Exception:

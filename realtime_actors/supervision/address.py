@@ -50,6 +50,9 @@ class Address:
 
     def current(self) -> pykka.ActorRef[Any]:
         """The current incarnation's ref; raises :class:`ChildUnavailableError` if none."""
+        ref = self._ref  # one atomic read: the supervisor swaps it under the lock
+        if ref is not None:
+            return ref
         with self._cond:
             if self._ref is not None:
                 return self._ref

@@ -76,3 +76,11 @@ def test_mask_keys_are_never_handed_out_twice_across_blocks_and_threads() -> Non
     assert len(taken) == 2000 and all(len(k) == 4 for k in taken)
     # each key is a distinct 4-byte window of urandom output: duplicates would mean reuse
     assert len(set(taken)) > 1990
+
+
+@pytest.mark.parametrize("audio", ["QUJD", "AAAA" * 500 + "AA==", "", 'AB"}', "AB\\u", "é==",
+                                   "AB\nCD", 123, None])
+def test_the_append_fast_path_gives_what_the_encoder_gives(audio: object) -> None:
+    event = {"type": "input_audio_buffer.append", "audio": audio}
+    assert encode_event(event) == json.dumps(event, separators=(",", ":")).encode("ascii")
+    assert json.loads(encode_event(event)) == event
