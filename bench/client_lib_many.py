@@ -138,6 +138,8 @@ def many(url: str, sessions: int, ramp_s: float, settle_s: float,
     window.end = window.start + int(window_s * 1e9)
     stop.wait(window_s / 2)
     rss, threads = rss_bytes(), thread_count()
+    # the bench's own threads alive at that moment (feeders; subscribers are pooled actors)
+    own_threads = sum(1 for t in threading.enumerate() if t.name.startswith("bench-"))
     stop.wait(max(0.0, (window.end - now_ns()) / 1e9) + 0.2)
     stop.set()
     for feeder in feeders:
@@ -152,7 +154,7 @@ def many(url: str, sessions: int, ramp_s: float, settle_s: float,
         "sent_chunks": sum(f.sent for f in feeders), "expected_chunks": expected,
         "base_rss": base_rss, "rss": rss, "base_threads": base_threads, "threads": threads,
         "half_sessions": sessions // 2, "half_rss": half_rss, "half_threads": half_threads,
-        "bench_threads": len(feeders) + sessions,
+        "bench_threads": own_threads,
         "session_errors": sum(f.errors for f in feeders)
         + sum(1 for lat in per_session if not lat),
         **latency_summary(all_latencies),

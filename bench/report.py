@@ -209,11 +209,12 @@ def _method_lines(r: Mapping[str, Any]) -> list[str]:
         f"- Concurrency: {con.get('rate', '?')} deltas/s of {con.get('delta_ms', '?')} ms to "
         f"each session, the client appending {con.get('append_chunk_ms', '?')} ms chunks at "
         "real time (library: `Session.send_audio` from feeder threads, 10 sessions each; "
-        "SDK: one task per session); one subscriber actor per library session; starts spread "
-        "over 1 s with random phase; 1 s to settle, then the measurement window. Memory and "
-        "threads are read from `/proc` in the middle of the window; per-session figures "
-        "exclude the bench's own feeder and subscriber threads from the thread count but "
-        "not their memory.",
+        "SDK: one task per session); one subscriber actor per library session (an "
+        "`rt.PooledActor`, as the README recommends for servers); starts spread over 1 s "
+        "with random phase; 1 s to settle, then the measurement window. Memory and threads "
+        "are read from `/proc` in the middle of the window; per-session figures exclude the "
+        "bench's own feeder threads from the thread count but not the subscribers' memory; "
+        "the library's threads (I/O hub, actor pool) are shared by all sessions.",
         f"- Send path: {snd.get('audio_s', '?')} s of audio in {snd.get('chunk_ms', '?')} ms "
         "chunks, then a commit; timed until `input_audio_buffer.committed` (which reports the "
         "bytes the server got, checked) is back.",

@@ -59,12 +59,14 @@ class PoolStats:
 
 
 class _Worker:
-    __slots__ = ("busy_since", "name", "next", "pool", "spare")
+    __slots__ = ("busy_since", "guest", "name", "next", "pool", "spare")
 
-    def __init__(self, pool: ActorPool, name: str, spare: bool) -> None:
+    def __init__(self, pool: ActorPool, name: str, spare: bool, guest: bool = False) -> None:
         self.pool = pool
         self.name = name
         self.spare = spare
+        self.guest = guest
+        """A thread outside the pool running actors for a moment (see ``enter_guest``)."""
         self.next: PooledInbox | None = None
         self.busy_since: float | None = None
 
@@ -144,7 +146,10 @@ class ActorPool:
                 if bumped is None:
                     return
                 self._runq.append(bumped)
-                self._wake_if_backlog()
+                if worker.guest:
+                    self._wake_one()
+                else:
+                    self._wake_if_backlog()
             else:
                 self._runq.append(inbox)
                 self._wake_one()
@@ -152,9 +157,39 @@ class ActorPool:
     def requeue(self, inbox: PooledInbox) -> None:
         """Put an actor that used up its batch at the back of the run queue (called by the
         worker that ran it, which goes on with the queue itself)."""
+        worker = current_worker()
         with self._lock:
             self._runq.append(inbox)
-            self._wake_if_backlog()
+            if worker is None or worker.guest:
+                self._wake_one()
+            else:
+                self._wake_if_backlog()
+
+    # ------------------------------------------------------------------ guests
+    def enter_guest(self) -> _Worker:
+        """Let the calling thread (not a worker) run actors for a moment: what they tell goes
+        to its next slot, as on a worker. End with :meth:`leave_guest`."""
+        ident = threading.get_ident()
+        guest = _Worker(self, threading.current_thread().name, spare=False, guest=True)
+        guest.busy_since = time.monotonic()
+        _workers_by_thread[ident] = guest
+        return guest
+
+    def take_next(self, guest: _Worker) -> PooledInbox | None:
+        """The actor waiting in the guest's next slot, taken out of it."""
+        with self._lock:
+            inbox, guest.next = guest.next, None
+            return inbox
+
+    def leave_guest(self, guest: _Worker) -> None:
+        """The calling thread stops being a guest; an actor left in its slot goes to the pool."""
+        _workers_by_thread.pop(threading.get_ident(), None)
+        with self._lock:
+            guest.busy_since = None
+            inbox, guest.next = guest.next, None
+            if inbox is not None:
+                self._runq.append(inbox)
+                self._wake_one()
 
     def _wake_if_backlog(self) -> None:
         # lock held; called from a worker that will take queued work itself when its batch

@@ -19,6 +19,7 @@ import collections
 import logging
 import sys
 import threading
+import time
 from typing import Any, ClassVar
 
 import pykka
@@ -29,6 +30,12 @@ from .actor_pool import ActorPool, current_worker, default_pool
 logger = logging.getLogger(__name__)
 
 _NEW, _IDLE, _SCHEDULED, _DONE = range(4)
+
+GUEST_HOPS = 4
+"""At most this many told actors run on the thread of a ``tell_and_run`` after its message."""
+QUICK_S = 0.002
+"""A batch that takes longer outside the pool marks its actor slow (pool only from then on)."""
+_GUEST_BATCH = 32
 
 
 class PooledFuture(pykka.ThreadingFuture[Any]):
@@ -49,7 +56,8 @@ class PooledFuture(pykka.ThreadingFuture[Any]):
 class PooledInbox:
     """The inbox of one pooled actor; putting into it schedules the actor on its pool."""
 
-    __slots__ = ("_actor", "_items", "_lock", "_pool", "_setup_done", "_state")
+    __slots__ = ("_actor", "_items", "_lock", "_pool", "_setup_done", "_state", "guest_runs",
+                 "slow")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -58,6 +66,15 @@ class PooledInbox:
         self._actor: PooledActor | None = None
         self._pool: ActorPool | None = None
         self._setup_done = False
+        self.slow = False
+        """Set when a batch took over ``QUICK_S`` outside the pool: never run outside again."""
+        self.guest_runs = True
+        """The actor class's ``guest_runs``."""
+
+    @property
+    def actor_name(self) -> str:
+        """The actor's name, for logs."""
+        return str(self._actor)
 
     def __repr__(self) -> str:
         return f"<PooledInbox of {self._actor} queued={len(self._items)}>"
@@ -95,6 +112,7 @@ class PooledInbox:
         """Begin running ``actor`` on ``pool``: ``on_start`` first, then queued messages."""
         self._actor = actor
         self._pool = pool
+        self.guest_runs = type(actor).guest_runs
         pool.attach()
         with self._lock:
             self._state = _SCHEDULED
@@ -147,16 +165,21 @@ class PooledInbox:
         assert actor is not None and pool is not None
         with self._lock:
             envelope = self._items.popleft()
-        actor._handle_envelope(envelope)
-        if actor.actor_stopped.is_set():
-            self._finish()
-            return
-        with self._lock:
-            more = bool(self._items)
-            if not more:
-                self._state = _IDLE
-        if more:
-            pool.schedule(self)
+        guest = pool.enter_guest()
+        try:
+            actor._handle_envelope(envelope)
+            if actor.actor_stopped.is_set():
+                self._finish()
+            else:
+                with self._lock:
+                    more = bool(self._items)
+                    if not more:
+                        self._state = _IDLE
+                if more:
+                    pool.requeue(self)  # what others queued meanwhile runs on the pool
+            _run_told_here(pool, guest)
+        finally:
+            pool.leave_guest(guest)
 
     def _finish(self) -> None:
         with self._lock:
@@ -167,6 +190,27 @@ class PooledInbox:
             _refuse(envelope, self._actor)
         assert self._pool is not None
         self._pool.detach()
+
+
+def _run_told_here(pool: ActorPool, guest: Any) -> None:
+    """Run the actors the guest's handler told, here, while they are quick: a batch each, at
+    most :data:`GUEST_HOPS` of them. One whose batch takes over :data:`QUICK_S` is marked slow
+    and from then on always goes to the pool, so a handler that blocks holds up the calling
+    thread (the I/O hub) once, not again."""
+    for _ in range(GUEST_HOPS):
+        inbox = pool.take_next(guest)
+        if inbox is None:
+            return
+        if inbox.slow or not inbox.guest_runs:
+            pool.requeue(inbox)
+            continue
+        started = time.perf_counter()
+        inbox.run_batch(_GUEST_BATCH)
+        took = time.perf_counter() - started
+        if took > QUICK_S:
+            inbox.slow = True
+            logger.info("%s took %.1f ms on a thread outside the pool; it runs on the pool's "
+                        "workers from now on", inbox.actor_name, took * 1000)
 
 
 def _refuse(envelope: Any, actor: Any) -> None:
@@ -194,6 +238,9 @@ class PooledActor(pykka.Actor):
     """
 
     actor_pool: ClassVar[ActorPool | None] = None
+    guest_runs: ClassVar[bool] = True
+    """Whether a thread outside the pool (the I/O hub after ``tell_and_run``) may run this
+    actor's messages while they are quick. False keeps it on the pool's workers."""
 
     @staticmethod
     def _create_actor_inbox() -> Any:

@@ -58,6 +58,8 @@ class SessionActor(PooledActor, Supervised):
     after a crash carries the conversation, the subscribers and the queued calls over.
     """
 
+    guest_runs = False  # runs user code (guardrails, handoffs): on the pool's workers only
+
     def __init__(self, state: SessionState, *, link: SupervisionLink | None = None) -> None:
         super().__init__(link=link)
         self._state = state

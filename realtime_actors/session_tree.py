@@ -49,6 +49,8 @@ CONNECTION_CHILD = "connection"
 class SessionSupervisor(PooledActor, Supervisor):
     """The supervisor of one session tree, run on the shared actor pool like its children."""
 
+    guest_runs = False
+
 
 @attrs.frozen(kw_only=True)
 class SessionTree:

@@ -91,6 +91,8 @@ class WebSocketActor(PooledActor, Supervised):
     new incarnation after its backoff), normally when it cannot (a rejected key, close 4000).
     """
 
+    guest_runs = False  # it writes to the socket: on the pool's workers only
+
     def __init__(
         self,
         options: ConnectOptions,

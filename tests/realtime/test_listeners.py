@@ -74,3 +74,33 @@ def test_subscribe_rejects_what_is_not_an_actor_ref(harness: Harness) -> None:
     with pytest.raises(rt.ConfigError, match="ActorRef"):
         session.subscribe(object())  # type: ignore[arg-type]
     _turn(session, "still subscribed to nothing")
+
+
+def test_a_pooled_subscriber_gets_every_event_of_an_audio_reply_in_order(harness: Harness) -> None:
+    """A ``PooledActor`` subscriber may be run by the I/O thread (audio deltas) or by a pool
+    worker (everything else); either way it gets the session's events once each, in the
+    order a thread-backed subscriber of the same session gets them."""
+    import queue
+
+    got: queue.Queue[object] = queue.Queue()
+
+    class PooledListener(rt.PooledActor):
+        def on_receive(self, message: object) -> None:
+            got.put(message)
+
+    pooled = PooledListener.start()
+    threaded = harness.listener()
+    session = harness.run(rt.agent("Speaker"), subscribers=(pooled, threaded.ref))
+    for text in ("first", "second"):
+        session.send_message(text)
+        until(session, rt.AgentEndEvent)
+    session.close()
+    assert session.wait_ended(10)
+    seen: list[object] = []
+    while not seen or not isinstance(seen[-1], rt.SessionEndedEvent):
+        seen.append(got.get(timeout=10))
+    reference: list[object] = []
+    reference.append(threaded.wait_for(rt.SessionEndedEvent, collect=reference))
+    assert of_type(seen, rt.AudioEvent) and len(of_type(seen, rt.AgentEndEvent)) == 2
+    assert [id(e) for e in seen] == [id(e) for e in reference]
+    pooled.stop(block=True, timeout=10)

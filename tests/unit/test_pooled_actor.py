@@ -344,3 +344,89 @@ def test_tell_and_run_to_a_stopped_or_threading_actor() -> None:
     rt.tell_and_run(plain, "a plain tell")
     assert got.wait(WAIT_S)
     plain.stop(block=True, timeout=WAIT_S)
+
+
+class Relay(rt.PooledActor):
+    """Forwards every message to ``target`` (what a session does with its subscriber)."""
+
+    def __init__(self, target: pykka.ActorRef[Any]) -> None:
+        super().__init__()
+        self.target = target
+
+    def on_receive(self, message: Any) -> None:
+        self.target.tell(message)
+
+
+class Busy(Where):
+    """Works ``message`` seconds of CPU (a slow handler), then records where it ran."""
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, float):
+            import time
+
+            end = time.perf_counter() + message
+            while time.perf_counter() < end:
+                pass
+        return super().on_receive(message)
+
+
+class PoolOnly(Where):
+    guest_runs = False
+
+
+def _settle(ref: pykka.ActorRef[Any]) -> None:
+    """Ask until the actor has gone idle after the answer (bounded; see the race note above)."""
+    ref.ask("warm", timeout=WAIT_S)
+
+
+def test_an_actor_told_during_tell_and_run_runs_on_the_same_thread_while_quick() -> None:
+    subscriber = Busy.start()
+    relay = Relay.start(subscriber)
+    here = threading.current_thread().name
+    for i in range(30):
+        _settle(relay)
+        _settle(subscriber)
+        rt.tell_and_run(relay, i)
+    ran_on = [name for m, name in subscriber.ask("ran_on", timeout=WAIT_S) if isinstance(m, int)]
+    assert len(ran_on) == 30
+    assert here in ran_on  # quick: run by the thread that read the message
+    relay.stop(block=True, timeout=WAIT_S)
+    subscriber.stop(block=True, timeout=WAIT_S)
+
+
+def test_a_slow_actor_is_moved_to_the_pool_for_good() -> None:
+    subscriber = Busy.start()
+    relay = Relay.start(subscriber)
+    here = threading.current_thread().name
+    for _ in range(30):  # a round may find the relay still busy and run on the pool instead
+        _settle(relay)
+        _settle(subscriber)
+        rt.tell_and_run(relay, 0.01)  # 10 ms of work: over the quick bound
+        if subscriber.actor_inbox.slow:
+            break
+    assert subscriber.actor_inbox.slow
+    slow_ran_on = [name for m, name in subscriber.ask("ran_on", timeout=WAIT_S) if m == 0.01]
+    assert slow_ran_on[-1] == here  # the batch that was measured ran here
+    for i in range(10):
+        _settle(relay)
+        _settle(subscriber)
+        rt.tell_and_run(relay, i)
+    ran_on = subscriber.ask("ran_on", timeout=WAIT_S)
+    later = [name for m, name in ran_on if isinstance(m, int)]
+    assert len(later) == 10 and here not in later  # never outside the pool again
+    relay.stop(block=True, timeout=WAIT_S)
+    subscriber.stop(block=True, timeout=WAIT_S)
+
+
+def test_an_actor_with_guest_runs_off_stays_on_the_pool() -> None:
+    target = PoolOnly.start()
+    relay = Relay.start(target)
+    for i in range(20):
+        _settle(relay)
+        _settle(target)
+        rt.tell_and_run(relay, i)
+    ran_on = [name for m, name in target.ask("ran_on", timeout=WAIT_S) if isinstance(m, int)]
+    assert len(ran_on) == 20
+    assert all(name.startswith(rt.default_pool().name) for name in ran_on), ran_on
+    relay.stop(block=True, timeout=WAIT_S)
+    target.stop(block=True, timeout=WAIT_S)
