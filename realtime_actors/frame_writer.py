@@ -22,7 +22,7 @@ from typing import Any
 
 import websocket
 
-from .io_hub_socket import WaitingSender, send_all
+from .io_hub_socket import WOULD_BLOCK, WaitingSender, send_all
 
 try:
     from websockets.speedups import apply_mask as _apply_mask
@@ -116,3 +116,18 @@ def mask_key_of(ws: websocket.WebSocket) -> Callable[[int], bytes]:
     """The websocket's mask-key hook when it has one, else :data:`random_mask_key`."""
     hook = ws.get_mask_key
     return hook if hook is not None else random_mask_key
+
+
+def send_nowait(sock: Any, data: bytes | memoryview) -> int:
+    """One non-blocking write attempt: the bytes written, 0 when the socket has no room (for
+    TLS the same ``data`` must then be written again, as :func:`send_all` does)."""
+    try:
+        return int(sock.send(data))
+    except WOULD_BLOCK:
+        return 0
+
+
+def can_send_nowait(ws: websocket.WebSocket) -> bool:
+    """Whether ``ws``'s socket is non-blocking (handed to the I/O hub), so that
+    :func:`send_nowait` applies."""
+    return isinstance(ws.dispatcher, WaitingSender) and ws.sock is not None

@@ -145,6 +145,32 @@ class PooledInbox:
         if more:
             self._pool.requeue(self)
 
+    def run_guest_batch(self, limit: int) -> None:
+        """Run up to ``limit`` messages on a thread outside the pool, each only if the actor's
+        ``guest_may_handle`` allows it; the rest goes to the pool."""
+        actor, pool = self._actor, self._pool
+        assert actor is not None and pool is not None
+        items = self._items
+        stopped = actor.actor_stopped
+        if self._setup_done:
+            for _ in range(limit):
+                with self._lock:
+                    if not items or not actor.guest_may_handle(items[0].message):
+                        break
+                    envelope = items.popleft()
+                actor._handle_envelope(envelope)
+                if stopped.is_set():
+                    break
+        if stopped.is_set():
+            self._finish()
+            return
+        with self._lock:
+            more = bool(items)
+            if not more:
+                self._state = _IDLE
+        if more:
+            pool.requeue(self)
+
     def put_and_run(self, envelope: Any) -> None:
         """Queue a message and, when the actor was idle, handle it on the calling thread.
 
@@ -205,7 +231,7 @@ def _run_told_here(pool: ActorPool, guest: Any) -> None:
             pool.requeue(inbox)
             continue
         started = time.perf_counter()
-        inbox.run_batch(_GUEST_BATCH)
+        inbox.run_guest_batch(_GUEST_BATCH)
         took = time.perf_counter() - started
         if took > QUICK_S:
             inbox.slow = True
@@ -254,6 +280,11 @@ class PooledActor(pykka.Actor):
         inbox = self.actor_inbox
         assert isinstance(inbox, PooledInbox)
         inbox.start(self, type(self).actor_pool or default_pool())
+
+    def guest_may_handle(self, message: Any) -> bool:
+        """Whether ``message`` may be handled on a thread outside the pool (see
+        ``guest_runs``); False hands it, and what follows, to the pool's workers."""
+        return True
 
     def _handle_envelope(self, envelope: Any) -> None:
         """Handle one message exactly as pykka's actor loop does."""

@@ -19,6 +19,7 @@ from .auth import auth_headers, resolve_api_key
 from .errors import ConfigError, RealtimeError
 from .events import SessionEndedEvent, SessionEvent
 from .history import HistoryItem
+from .pooled_actor import tell_and_run
 from .protocol.audio import to_pcm16_bytes
 from .protocol.session_config import SessionModelSettings
 from .run_config import ModelConfig, RunConfig
@@ -114,7 +115,11 @@ class Session:
         ``ErrorEvent(code="queue_full")``.
         """
         pcm = to_pcm16_bytes(audio)
-        self._tell("send_audio", pcm, commit=commit, respond=respond)
+        command = Command("send_audio", (pcm,), {"commit": commit, "respond": respond},
+                          reply=False)
+        # when the session is idle, this thread runs it for this one command and writes the
+        # append without waiting for room in the socket (no thread wakes up); else it queues
+        self._deliver(lambda: tell_and_run(self._address.current(), command))
 
     def send_raw_event(self, event: Mapping[str, Any]) -> None:
         """Send any client event as is (a bare ``response.create`` is deferred as usual)."""

@@ -10,6 +10,7 @@ writes to an open socket, and ``close`` waits for the reader with a bounded time
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -18,10 +19,18 @@ import pykka
 import websocket
 
 from . import __version__
+from .actor_pool import current_worker
 from .errors import RealtimeError
 from .frame_router import DropListener, FrameRouter
-from .frame_writer import client_frame, encode_event, mask_key_of, write_frames
-from .io_hub_socket import abort_socket
+from .frame_writer import (
+    can_send_nowait,
+    client_frame,
+    encode_event,
+    mask_key_of,
+    send_nowait,
+    write_frames,
+)
+from .io_hub_socket import abort_socket, send_all
 from .messages import (
     CloseConnection,
     ConnectionClosed,
@@ -82,6 +91,10 @@ def default_user_agent() -> str:
     return f"realtime-actors/{__version__} Python/{platform.python_version()}"
 
 
+class _FlushUnsent:
+    """Self-message: finish the writes a non-blocking send left."""
+
+
 class WebSocketActor(PooledActor, Supervised):
     """Owns one WebSocket connection to the Realtime API (or the simulator).
 
@@ -91,7 +104,9 @@ class WebSocketActor(PooledActor, Supervised):
     new incarnation after its backoff), normally when it cannot (a rejected key, close 4000).
     """
 
-    guest_runs = False  # it writes to the socket: on the pool's workers only
+    # SendFrames may be handled by the thread that told them (the caller of send_audio, or the
+    # I/O hub): there it only writes what the socket takes at once, never waits; the rest is
+    # finished by a pool worker (_FlushUnsent). Every other message runs on the pool.
 
     def __init__(
         self,
@@ -110,6 +125,12 @@ class WebSocketActor(PooledActor, Supervised):
         self._closing = False
         self._closed_reported = False
         self._router: FrameRouter | None = None
+        self._unsent: list[bytes | memoryview] = []
+        """Bytes written before anything else: the rest of a frame a non-blocking write cut
+        short, then frames that came meanwhile."""
+        self._socket_held = False
+        """Whether this actor holds ``ws.lock`` across messages (a frame is half written)."""
+        self._flush_told = False
 
     # ------------------------------------------------------------------ lifecycle
     def setup(self) -> None:
@@ -141,6 +162,10 @@ class WebSocketActor(PooledActor, Supervised):
     def _shutdown(self, code: int, reason: str) -> None:
         self._closing = True
         reader, ws = self._reader, self._ws
+        try:
+            self._flush_unsent()  # what was accepted goes out before the close frame
+        except Exception as exc:  # the socket may already be gone
+            logger.debug("unsent frames dropped at close: %s", exc)
         if reader is not None:
             reader.closing.set()
         if ws is not None and ws.connected:
@@ -223,7 +248,13 @@ class WebSocketActor(PooledActor, Supervised):
     # ------------------------------------------------------------------ messages
     def on_receive(self, message: Any) -> Any:
         """Handle reader reports and owner commands."""
-        if isinstance(message, DropListener):
+        if isinstance(message, _FlushUnsent):
+            self._flush_told = False
+            try:
+                self._flush_unsent()
+            except Exception as exc:
+                self._tell_owner(SendFailed(ConnectionSendError(f"send failed: {exc}"), 0, ()))
+        elif isinstance(message, DropListener):
             logger.warning("dropping dead listener %s", message.listener)
             self.remove_listener(message.listener)
         elif isinstance(message, SendFrames):
@@ -265,6 +296,10 @@ class WebSocketActor(PooledActor, Supervised):
             # supervised: this incarnation is done; a recoverable loss asks for a new one
             self.stop_with(f"connection lost: {message.reason}", abnormal=recoverable)
 
+    def guest_may_handle(self, message: Any) -> bool:
+        """Only sends are handled outside the pool (and there without waiting)."""
+        return isinstance(message, SendFrames)
+
     def _send_frames(self, frames: list[Mapping[str, Any]]) -> SendResult:
         """Encode every frame, then write them in one go; stops at the first frame that
         cannot be encoded (the ones before it are sent)."""
@@ -282,12 +317,64 @@ class WebSocketActor(PooledActor, Supervised):
                                      index)
                 break
         if built:
+            worker = current_worker()
             try:
-                write_frames(ws, built)
+                if worker is not None and worker.guest:
+                    self._write_nowait(ws, b"".join(built))
+                else:
+                    self._flush_unsent()
+                    write_frames(ws, built)
             except Exception as exc:
                 # a failed write may have sent part of the batch; report it from its start
                 return SendResult(False, ConnectionSendError(f"send failed: {exc}"), 0, 0)
         return failure or SendResult(True, sent=len(frames))
+
+    def _write_nowait(self, ws: websocket.WebSocket, data: bytes) -> None:
+        """On a thread outside the pool: write what the socket takes now, leave the rest (in
+        order) to a pool worker. A half-written frame keeps the socket's lock held until then,
+        so no control frame from the I/O hub can land in the middle of it."""
+        if self._unsent or not can_send_nowait(ws) or not ws.lock.acquire(blocking=False):
+            self._unsent.append(data)
+            self._tell_flush()
+            return
+        try:
+            written = send_nowait(ws.sock, data)
+        except BaseException:
+            ws.lock.release()
+            raise
+        if written == len(data):
+            ws.lock.release()
+            return
+        self._socket_held = True
+        self._unsent.append(memoryview(data)[written:] if written else data)
+        self._tell_flush()
+
+    def _tell_flush(self) -> None:
+        if not self._flush_told:
+            self._flush_told = True
+            self.actor_ref.tell(_FlushUnsent())
+
+    def _flush_unsent(self) -> None:
+        """Write what a non-blocking write left (waiting for room, as every send here does)."""
+        if not self._unsent:
+            return
+        ws, pieces = self._ws, self._unsent
+        self._unsent = []
+        try:
+            if ws is None or ws.sock is None:
+                raise NotConnectedError("not connected")
+            if not self._socket_held:
+                ws.lock.acquire()
+                self._socket_held = True
+            timeout = ws.gettimeout()
+            deadline = None if timeout is None else time.monotonic() + timeout
+            for piece in pieces:
+                send_all(ws.sock, piece, deadline)
+        finally:
+            if self._socket_held:
+                self._socket_held = False
+                if ws is not None:
+                    ws.lock.release()
 
     def _tell_owner(self, message: object) -> None:
         if self._owner is None:

@@ -28,6 +28,11 @@ class TcpProxy:
         self._stopping = threading.Event()
         self.accepted = 0
         self.bytes_down = 0
+        self.bytes_up = 0
+        self.flowing_up = threading.Event()
+        """Cleared by ``pause_up``: client -> upstream bytes stop being read (the client's
+        socket buffers fill up, as with a server that stops reading)."""
+        self.flowing_up.set()
         self._accept_thread = threading.Thread(target=self._accept_loop, name="proxy-accept",
                                                daemon=True)
         self._accept_thread.start()
@@ -63,12 +68,16 @@ class TcpProxy:
     def _pump(self, src: socket.socket, dst: socket.socket, down: bool) -> None:
         try:
             while True:
+                if not down:
+                    self.flowing_up.wait()
                 data = src.recv(BUFFER)
                 if not data:
                     break
-                if down:
-                    with self._lock:
+                with self._lock:
+                    if down:
                         self.bytes_down += len(data)
+                    else:
+                        self.bytes_up += len(data)
                 dst.sendall(data)
         except OSError:
             pass  # the other side was cut: that is the point of this proxy
@@ -78,6 +87,14 @@ class TcpProxy:
                     sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+    def pause_up(self) -> None:
+        """Stop forwarding client -> upstream (after the chunk being forwarded)."""
+        self.flowing_up.clear()
+
+    def resume_up(self) -> None:
+        """Forward client -> upstream again."""
+        self.flowing_up.set()
 
     def cut(self) -> int:
         """Cut every live connection; returns how many were cut."""
@@ -94,6 +111,7 @@ class TcpProxy:
     def stop(self) -> None:
         """Cut everything, stop accepting and join every thread."""
         self._stopping.set()
+        self.flowing_up.set()
         try:
             self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
         except OSError:
