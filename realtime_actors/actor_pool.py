@@ -39,6 +39,7 @@ POOL_THREADS_ENV = "REALTIME_ACTORS_POOL_THREADS"
 _BATCH = 32
 _NEXT_STREAK = 16
 _WAKE_BACKLOG = 8
+_MAX_GUESTS = 256
 _SPARE_IDLE_S = 1.0
 
 _workers_by_thread: dict[int, _Worker] = {}
@@ -104,6 +105,8 @@ class ActorPool:
         self._spares = 0
         self._monitor: threading.Thread | None = None
         self._numbers = itertools.count(1)
+        self._guests: dict[int, _Worker] = {}
+        """Reused guest records by thread ident (threads outside the pool; see enter_guest)."""
 
     def __repr__(self) -> str:
         return f"<ActorPool {self.name} threads={self.threads} live={self._live}>"
@@ -168,26 +171,28 @@ class ActorPool:
     # ------------------------------------------------------------------ guests
     def enter_guest(self) -> _Worker:
         """Let the calling thread (not a worker) run actors for a moment: what they tell goes
-        to its next slot, as on a worker. End with :meth:`leave_guest`."""
+        to its next slot, as on a worker. End with :meth:`leave_guest`.
+
+        A guest's slot is only ever touched by its own thread (the monitor watches workers
+        only), so guests need no lock of the pool."""
         ident = threading.get_ident()
-        guest = _Worker(self, threading.current_thread().name, spare=False, guest=True)
-        guest.busy_since = time.monotonic()
+        guest = self._guests.get(ident)
+        if guest is None:
+            if len(self._guests) >= _MAX_GUESTS:  # threads come and go (idents are reused)
+                self._guests.clear()
+            guest = _Worker(self, f"guest-{ident}", spare=False, guest=True)
+            self._guests[ident] = guest
+        guest.busy_since = 0.0  # running (the value is only read by the monitor, for workers)
         _workers_by_thread[ident] = guest
         return guest
-
-    def take_next(self, guest: _Worker) -> PooledInbox | None:
-        """The actor waiting in the guest's next slot, taken out of it."""
-        with self._lock:
-            inbox, guest.next = guest.next, None
-            return inbox
 
     def leave_guest(self, guest: _Worker) -> None:
         """The calling thread stops being a guest; an actor left in its slot goes to the pool."""
         _workers_by_thread.pop(threading.get_ident(), None)
-        with self._lock:
-            guest.busy_since = None
-            inbox, guest.next = guest.next, None
-            if inbox is not None:
+        guest.busy_since = None
+        inbox, guest.next = guest.next, None
+        if inbox is not None:
+            with self._lock:
                 self._runq.append(inbox)
                 self._wake_one()
 

@@ -71,7 +71,8 @@ class FrameRouter:
             try:
                 owner = self._owner
                 batch = ModelEvents(tuple(events))
-                if all(type(event) is ResponseOutputAudioDeltaEvent for event in events):
+                if (type(events[0]) is ResponseOutputAudioDeltaEvent if len(events) == 1
+                        else all(type(e) is ResponseOutputAudioDeltaEvent for e in events)):
                     # the hot path: the reading thread maps audio itself when the session is
                     # idle (no user code runs for audio deltas, so none runs on this thread)
                     tell_and_run(owner.current() if isinstance(owner, Address) else owner, batch)

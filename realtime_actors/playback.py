@@ -189,6 +189,12 @@ class AudioDeliveryEstimator:
 
     def add_delta(self, item_id: str, content_index: int, n_bytes: int, now: float) -> None:
         """Record an audio delta of ``n_bytes`` for this item, received at ``now``."""
+        if (type(n_bytes) is int and n_bytes >= 0 and type(now) is float and now - now == 0.0
+                and type(content_index) is int and (item_id, content_index) == self._current):
+            # the hot path: another delta of the item already checked (``now - now == 0.0``
+            # holds for finite floats only)
+            self._delivered_ms += n_bytes / self._bytes_per_ms
+            return
         _check_item(item_id, content_index)
         count = _check_bytes(n_bytes)
         at = _check_now(now)

@@ -178,10 +178,10 @@ class PooledInbox:
         the pool afterwards, so order and one-at-a-time are kept."""
         with self._lock:
             state = self._state
-            if state != _DONE:
+            if state == _IDLE:
+                self._state = _SCHEDULED  # ours now; an idle inbox is empty: nothing to pass
+            elif state != _DONE:
                 self._items.append(envelope)
-                if state == _IDLE:
-                    self._state = _SCHEDULED
         if state == _DONE:
             _refuse(envelope, self._actor)
             return
@@ -189,8 +189,6 @@ class PooledInbox:
             return  # queued behind others or running elsewhere: handled there, in order
         actor, pool = self._actor, self._pool
         assert actor is not None and pool is not None
-        with self._lock:
-            envelope = self._items.popleft()
         guest = pool.enter_guest()
         try:
             actor._handle_envelope(envelope)
@@ -224,7 +222,7 @@ def _run_told_here(pool: ActorPool, guest: Any) -> None:
     and from then on always goes to the pool, so a handler that blocks holds up the calling
     thread (the I/O hub) once, not again."""
     for _ in range(GUEST_HOPS):
-        inbox = pool.take_next(guest)
+        inbox, guest.next = guest.next, None
         if inbox is None:
             return
         if inbox.slow or not inbox.guest_runs:

@@ -188,3 +188,17 @@ def test_estimator_rejects_bad_now(now: object) -> None:
         estimator.add_delta("item_1", 0, 10, now=now)  # type: ignore[arg-type]
     with pytest.raises(ConfigError):
         estimator.played_ms(now)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("content_index", "n_bytes", "now"), [
+    (True, 960, T0 + 0.1), (0, -1, T0 + 0.1), (0, 960.0, T0 + 0.1), (0, True, T0 + 0.1),
+    (0, 960, float("inf")), (0, 960, float("nan")), (0, 960, "later"),
+])
+def test_a_delta_of_the_current_item_is_still_checked(content_index: object, n_bytes: object,
+                                                      now: object) -> None:
+    estimator = AudioDeliveryEstimator()
+    estimator.add_delta("item_1", 0, 4800, T0)  # the item is current: later deltas take the
+    with pytest.raises(ConfigError):            # fast path only when every value is sound
+        estimator.add_delta("item_1", content_index, n_bytes, now)  # type: ignore[arg-type]
+    estimator.add_delta("item_1", 0, 960, T0 + 0.1)
+    assert estimator.delivered_ms() == 120
