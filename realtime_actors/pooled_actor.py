@@ -103,6 +103,10 @@ class PooledInbox:
         """True when no message is queued."""
         return not self._items
 
+    def is_idle(self) -> bool:
+        """True when the actor has nothing queued and is not running anywhere."""
+        return self._state == _IDLE
+
     def qsize(self) -> int:
         """Messages queued (as ``queue.Queue.qsize``)."""
         return len(self._items)
@@ -158,7 +162,11 @@ class PooledInbox:
                     if not items or not actor.guest_may_handle(items[0].message):
                         break
                     envelope = items.popleft()
-                actor._handle_envelope(envelope)
+                try:
+                    actor._handle_envelope(envelope)
+                except BaseException:  # this thread's own interrupt: the actor has failed
+                    self._finish()
+                    raise
                 if stopped.is_set():
                     break
         if stopped.is_set():
@@ -191,7 +199,11 @@ class PooledInbox:
         assert actor is not None and pool is not None
         guest = pool.enter_guest()
         try:
-            actor._handle_envelope(envelope)
+            try:
+                actor._handle_envelope(envelope)
+            except BaseException:  # this thread's own interrupt: the actor has failed
+                self._finish()
+                raise
             if actor.actor_stopped.is_set():
                 self._finish()
             else:
@@ -305,6 +317,19 @@ class PooledActor(pykka.Actor):
                 except Exception:
                     self._handle_failure(*sys.exc_info())
         except BaseException as exc:
+            worker = current_worker()
+            if worker is not None and worker.guest:
+                # a KeyboardInterrupt (or SystemExit) of the thread that lent itself to this
+                # actor belongs to that thread: the actor fails (its supervisor hears of it,
+                # as after any crash) and the interrupt goes on up the caller's stack
+                logger.warning("%r while %s ran on %s; the actor stops as after a crash", exc,
+                               self, threading.current_thread().name)
+                self._handle_failure(*sys.exc_info())
+                try:
+                    self.on_failure(*sys.exc_info())
+                except Exception:
+                    self._handle_failure(*sys.exc_info())
+                raise
             logger.debug("%r in %s. Stopping all actors.", exc, self)
             self._stop()
             ActorRegistry.stop_all(block=False)  # a worker must not wait on other actors

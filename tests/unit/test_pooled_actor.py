@@ -430,3 +430,35 @@ def test_an_actor_with_guest_runs_off_stays_on_the_pool() -> None:
     assert all(name.startswith(rt.default_pool().name) for name in ran_on), ran_on
     relay.stop(block=True, timeout=WAIT_S)
     target.stop(block=True, timeout=WAIT_S)
+
+
+def _until_idle(ref: pykka.ActorRef[Any]) -> None:
+    """Ask until the actor is idle after answering (its worker may still be ending a batch)."""
+    for _ in range(10_000):
+        ref.ask("warm", timeout=WAIT_S)
+        if ref.actor_inbox.is_idle():
+            return
+    raise AssertionError(f"{ref} never went idle")
+
+
+def test_an_interrupt_of_the_lending_thread_fails_the_actor_and_reaches_the_caller() -> None:
+    failed = threading.Event()
+
+    class Interrupted(rt.PooledActor):
+        def on_receive(self, message: Any) -> None:
+            if message == "interrupt":
+                raise KeyboardInterrupt  # as if Ctrl-C hit the caller while it ran the actor
+
+        def on_failure(self, *exc_info: Any) -> None:
+            failed.set()
+
+    ref = Interrupted.start()
+    other = Where.start()  # must survive: the interrupt is the caller's, not the process's
+    _until_idle(ref)
+    with pytest.raises(KeyboardInterrupt):
+        rt.tell_and_run(ref, "interrupt")
+    assert failed.is_set() and ref.actor_stopped.is_set()
+    with pytest.raises(pykka.ActorDeadError):
+        ref.tell("anything")
+    assert other.ask("ran_on", timeout=WAIT_S) == []  # every other actor goes on
+    other.stop(block=True, timeout=WAIT_S)
