@@ -162,13 +162,16 @@ class RealtimeConnection:
         if self.faults.event_delay_s:
             await asyncio.sleep(self.faults.event_delay_s)
         full = {"type": event["type"], "event_id": self.ids.event(), **event}
+        # recorded before it goes out: a client that has the event can always find it here
+        with self.lock:
+            self.record.server_events.append(full)
         try:
             await self.ws.send(json.dumps(full))
         except ConnectionClosed:
+            with self.lock:
+                self.record.server_events.remove(full)
             self.closed = True
             return
-        with self.lock:
-            self.record.server_events.append(full)
         self._sent += 1
         if apply_faults:
             await self._after_event(self._sent)
@@ -181,9 +184,9 @@ class RealtimeConnection:
             await self.ws.send(b'{"type": "\xff\xfe"}', text=True)
         if f.unknown_event_after_events == n:
             extra = {"type": "simulator.unknown_event", "event_id": self.ids.event()}
-            await self.ws.send(json.dumps(extra))
             with self.lock:
                 self.record.server_events.append(extra)
+            await self.ws.send(json.dumps(extra))
         if f.drop_after_events == n:
             self.drop()
         elif f.expire_after_events == n:
