@@ -21,13 +21,14 @@ from __future__ import annotations
 import collections
 import itertools
 import logging
-import os
 import threading
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import attrs
 
+from .env_settings import int_from_env
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -214,17 +215,21 @@ class ActorPool:
 
     # ------------------------------------------------------------------ blocking
     def enter_blocking(self, worker: _Worker) -> None:
-        """A worker is about to block: hand its next actor over and keep the pool staffed."""
+        """A worker is about to block: hand its next actor over and keep the pool staffed (a
+        guest's thread is not one of the pool's, so it is not counted as a blocked worker)."""
         with self._lock:
-            self._blocked += 1
+            if not worker.guest:
+                self._blocked += 1
             if worker.next is not None:
                 self._runq.append(worker.next)
                 worker.next = None
             if self._runq:
                 self._wake_one()
 
-    def leave_blocking(self) -> None:
+    def leave_blocking(self, worker: _Worker) -> None:
         """The worker that blocked goes on."""
+        if worker.guest:
+            return
         with self._lock:
             self._blocked -= 1
 
@@ -325,18 +330,9 @@ _default_lock = threading.Lock()
 _default: list[ActorPool] = []
 
 
-def pool_threads_from_env() -> int:
-    """Core worker count: ``REALTIME_ACTORS_POOL_THREADS`` or 2."""
-    raw = os.environ.get(POOL_THREADS_ENV, "").strip()
-    if not raw:
-        return 2
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{POOL_THREADS_ENV} must be a positive integer, got {raw!r}") from None
-    if value < 1:
-        raise ConfigError(f"{POOL_THREADS_ENV} must be a positive integer, got {raw!r}")
-    return value
+def pool_threads_from_env(env: Mapping[str, str] | None = None) -> int:
+    """Core worker count: ``REALTIME_ACTORS_POOL_THREADS`` (1 to 64) or 2."""
+    return int_from_env(POOL_THREADS_ENV, default=2, low=1, high=64, env=env)
 
 
 def default_pool() -> ActorPool:

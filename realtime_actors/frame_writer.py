@@ -94,22 +94,27 @@ def client_frame(payload: bytes, opcode: int = OPCODE_TEXT,
     return b"".join((header, key, _apply_mask(payload, key)))
 
 
-def write_frames(ws: websocket.WebSocket, frames: Sequence[bytes]) -> None:
+def write_frames(ws: websocket.WebSocket, frames: Sequence[bytes | memoryview]) -> None:
     """Write already built frames in one go on ``ws``'s socket, under its send lock.
 
     Raises ``websocket.WebSocketConnectionClosedException`` when the socket is gone, and the
     socket's error (or a timeout) when the write fails.
     """
+    with ws.lock:
+        write_holding_lock(ws, frames)
+
+
+def write_holding_lock(ws: websocket.WebSocket, frames: Sequence[bytes | memoryview]) -> None:
+    """:func:`write_frames` for a caller that already holds ``ws.lock``."""
     sock = ws.sock
     if sock is None or not ws.connected:
         raise websocket.WebSocketConnectionClosedException("socket is already closed.")
     data = frames[0] if len(frames) == 1 else b"".join(frames)
-    with ws.lock:
-        if isinstance(ws.dispatcher, WaitingSender):  # the hub made the socket non-blocking
-            timeout = ws.gettimeout()
-            send_all(sock, data, None if timeout is None else time.monotonic() + timeout)
-        else:
-            sock.sendall(data)
+    if isinstance(ws.dispatcher, WaitingSender):  # the hub made the socket non-blocking
+        timeout = ws.gettimeout()
+        send_all(sock, data, None if timeout is None else time.monotonic() + timeout)
+    else:
+        sock.sendall(data)
 
 
 def mask_key_of(ws: websocket.WebSocket) -> Callable[[int], bytes]:

@@ -27,6 +27,7 @@ import socket
 import threading
 from collections.abc import Mapping
 
+from .env_settings import int_from_env
 from .errors import ConfigError
 from .io_hub_frames import close_details
 from .io_hub_loop import MAX_BATCH, HubConnection, HubLoop
@@ -67,16 +68,7 @@ def io_mode(env: Mapping[str, str] | None = None) -> str:
 
 def io_thread_count(env: Mapping[str, str] | None = None) -> int:
     """The configured number of hub threads (``REALTIME_ACTORS_IO_THREADS``, default 1)."""
-    value = (os.environ if env is None else env).get(IO_THREADS_ENV, "").strip()
-    if not value:
-        return 1
-    try:
-        count = int(value)
-    except ValueError:
-        count = 0
-    if not 1 <= count <= 64:
-        raise ConfigError(f"{IO_THREADS_ENV} must be an integer from 1 to 64, got {value!r}")
-    return count
+    return int_from_env(IO_THREADS_ENV, default=1, low=1, high=64, env=env)
 
 
 class IOHub:

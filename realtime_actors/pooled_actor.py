@@ -50,7 +50,7 @@ class PooledFuture(pykka.ThreadingFuture[Any]):
         try:
             return super().get(timeout=timeout)
         finally:
-            worker.pool.leave_blocking()
+            worker.pool.leave_blocking(worker)
 
 
 class PooledInbox:
@@ -139,21 +139,13 @@ class PooledInbox:
                     items.extendleft(reversed(batch[index:]))
                 break
             actor._handle_envelope(envelope)
-        if stopped.is_set():
-            self._finish()
-            return
-        with self._lock:
-            more = bool(self._items)
-            if not more:
-                self._state = _IDLE
-        if more:
-            self._pool.requeue(self)
+        self._settle()
 
     def run_guest_batch(self, limit: int) -> None:
         """Run up to ``limit`` messages on a thread outside the pool, each only if the actor's
         ``guest_may_handle`` allows it; the rest goes to the pool."""
-        actor, pool = self._actor, self._pool
-        assert actor is not None and pool is not None
+        actor = self._actor
+        assert actor is not None
         items = self._items
         stopped = actor.actor_stopped
         if self._setup_done:
@@ -162,22 +154,10 @@ class PooledInbox:
                     if not items or not actor.guest_may_handle(items[0].message):
                         break
                     envelope = items.popleft()
-                try:
-                    actor._handle_envelope(envelope)
-                except BaseException:  # this thread's own interrupt: the actor has failed
-                    self._finish()
-                    raise
+                self._run_here(envelope)
                 if stopped.is_set():
                     break
-        if stopped.is_set():
-            self._finish()
-            return
-        with self._lock:
-            more = bool(items)
-            if not more:
-                self._state = _IDLE
-        if more:
-            pool.requeue(self)
+        self._settle()
 
     def put_and_run(self, envelope: Any) -> None:
         """Queue a message and, when the actor was idle, handle it on the calling thread.
@@ -199,23 +179,33 @@ class PooledInbox:
         assert actor is not None and pool is not None
         guest = pool.enter_guest()
         try:
-            try:
-                actor._handle_envelope(envelope)
-            except BaseException:  # this thread's own interrupt: the actor has failed
-                self._finish()
-                raise
-            if actor.actor_stopped.is_set():
-                self._finish()
-            else:
-                with self._lock:
-                    more = bool(self._items)
-                    if not more:
-                        self._state = _IDLE
-                if more:
-                    pool.requeue(self)  # what others queued meanwhile runs on the pool
+            self._run_here(envelope)
+            self._settle()  # what others queued meanwhile runs on the pool
             _run_told_here(pool, guest)
         finally:
             pool.leave_guest(guest)
+
+    def _run_here(self, envelope: Any) -> None:
+        """Handle one message on a thread outside the pool."""
+        assert self._actor is not None
+        try:
+            self._actor._handle_envelope(envelope)
+        except BaseException:  # this thread's own interrupt: the actor has failed
+            self._finish()
+            raise
+
+    def _settle(self) -> None:
+        """After running messages: finish a stopped actor, else go idle or back to the pool."""
+        assert self._actor is not None and self._pool is not None
+        if self._actor.actor_stopped.is_set():
+            self._finish()
+            return
+        with self._lock:
+            more = bool(self._items)
+            if not more:
+                self._state = _IDLE
+        if more:
+            self._pool.requeue(self)
 
     def _finish(self) -> None:
         with self._lock:

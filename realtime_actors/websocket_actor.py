@@ -10,7 +10,6 @@ writes to an open socket, and ``close`` waits for the reader with a bounded time
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -29,8 +28,9 @@ from .frame_writer import (
     mask_key_of,
     send_nowait,
     write_frames,
+    write_holding_lock,
 )
-from .io_hub_socket import abort_socket, send_all
+from .io_hub_socket import abort_socket
 from .messages import (
     CloseConnection,
     ConnectionClosed,
@@ -361,15 +361,13 @@ class WebSocketActor(PooledActor, Supervised):
         ws, pieces = self._ws, self._unsent
         self._unsent = []
         try:
-            if ws is None or ws.sock is None:
+            if ws is None:
                 raise NotConnectedError("not connected")
             if not self._socket_held:
                 ws.lock.acquire()
                 self._socket_held = True
-            timeout = ws.gettimeout()
-            deadline = None if timeout is None else time.monotonic() + timeout
-            for piece in pieces:
-                send_all(ws.sock, piece, deadline)
+            for piece in pieces:  # one by one: TLS wants a cut-short write retried as it was
+                write_holding_lock(ws, [piece])
         finally:
             if self._socket_held:
                 self._socket_held = False

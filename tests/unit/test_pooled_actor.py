@@ -374,9 +374,13 @@ class PoolOnly(Where):
     guest_runs = False
 
 
-def _settle(ref: pykka.ActorRef[Any]) -> None:
-    """Ask until the actor has gone idle after the answer (bounded; see the race note above)."""
-    ref.ask("warm", timeout=WAIT_S)
+def _until_idle(ref: pykka.ActorRef[Any]) -> None:
+    """Ask until the actor is idle after answering (its worker may still be ending a batch)."""
+    for _ in range(10_000):
+        ref.ask("warm", timeout=WAIT_S)
+        if ref.actor_inbox.is_idle():
+            return
+    raise AssertionError(f"{ref} never went idle")
 
 
 def test_an_actor_told_during_tell_and_run_runs_on_the_same_thread_while_quick() -> None:
@@ -384,8 +388,8 @@ def test_an_actor_told_during_tell_and_run_runs_on_the_same_thread_while_quick()
     relay = Relay.start(subscriber)
     here = threading.current_thread().name
     for i in range(30):
-        _settle(relay)
-        _settle(subscriber)
+        _until_idle(relay)
+        _until_idle(subscriber)
         rt.tell_and_run(relay, i)
     ran_on = [name for m, name in subscriber.ask("ran_on", timeout=WAIT_S) if isinstance(m, int)]
     assert len(ran_on) == 30
@@ -399,8 +403,8 @@ def test_a_slow_actor_is_moved_to_the_pool_for_good() -> None:
     relay = Relay.start(subscriber)
     here = threading.current_thread().name
     for _ in range(30):  # a round may find the relay still busy and run on the pool instead
-        _settle(relay)
-        _settle(subscriber)
+        _until_idle(relay)
+        _until_idle(subscriber)
         rt.tell_and_run(relay, 0.01)  # 10 ms of work: over the quick bound
         if subscriber.actor_inbox.slow:
             break
@@ -408,8 +412,8 @@ def test_a_slow_actor_is_moved_to_the_pool_for_good() -> None:
     slow_ran_on = [name for m, name in subscriber.ask("ran_on", timeout=WAIT_S) if m == 0.01]
     assert slow_ran_on[-1] == here  # the batch that was measured ran here
     for i in range(10):
-        _settle(relay)
-        _settle(subscriber)
+        _until_idle(relay)
+        _until_idle(subscriber)
         rt.tell_and_run(relay, i)
     ran_on = subscriber.ask("ran_on", timeout=WAIT_S)
     later = [name for m, name in ran_on if isinstance(m, int)]
@@ -422,23 +426,14 @@ def test_an_actor_with_guest_runs_off_stays_on_the_pool() -> None:
     target = PoolOnly.start()
     relay = Relay.start(target)
     for i in range(20):
-        _settle(relay)
-        _settle(target)
+        _until_idle(relay)
+        _until_idle(target)
         rt.tell_and_run(relay, i)
     ran_on = [name for m, name in target.ask("ran_on", timeout=WAIT_S) if isinstance(m, int)]
     assert len(ran_on) == 20
     assert all(name.startswith(rt.default_pool().name) for name in ran_on), ran_on
     relay.stop(block=True, timeout=WAIT_S)
     target.stop(block=True, timeout=WAIT_S)
-
-
-def _until_idle(ref: pykka.ActorRef[Any]) -> None:
-    """Ask until the actor is idle after answering (its worker may still be ending a batch)."""
-    for _ in range(10_000):
-        ref.ask("warm", timeout=WAIT_S)
-        if ref.actor_inbox.is_idle():
-            return
-    raise AssertionError(f"{ref} never went idle")
 
 
 def test_an_interrupt_of_the_lending_thread_fails_the_actor_and_reaches_the_caller() -> None:
