@@ -4,7 +4,7 @@ connection must be told so the conversation carries on (no sockets, no threads).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
@@ -83,15 +83,19 @@ def classify_disconnect(code: int | None, handshake_status: int | None) -> Disco
     return DisconnectKind.FATAL
 
 
-def restore_item(item: HistoryItem) -> dict[str, Any] | None:
+def restore_item(item: HistoryItem,
+                 audio: Callable[[str], bytes | None] | None = None) -> dict[str, Any] | None:
     """The wire item that re-creates ``item`` on a new connection (same id), or ``None``.
 
     Audio is restored as its transcript: the words matter to the model, the samples do not.
+    A user audio message whose transcript is not known is restored with its audio when
+    ``audio(item_id)`` still has it.
     """
     if item.type == "message":
         words = item.content_text
         if not words:
-            return None
+            pcm = audio(item.item_id) if audio is not None and item.role == "user" else None
+            return ib.user_audio_item(pcm, item_id=item.item_id) if pcm else None
         if item.role == "assistant":
             return ib.assistant_text_item(words, item_id=item.item_id)
         if item.role == "system":
@@ -106,15 +110,16 @@ def restore_item(item: HistoryItem) -> dict[str, Any] | None:
     return None
 
 
-def restore_items(items: Iterable[HistoryItem], skip: Iterable[str] = ()) -> list[dict[str, Any]]:
+def restore_items(items: Iterable[HistoryItem], skip: Iterable[str] = (),
+                  audio: Callable[[str], bytes | None] | None = None) -> list[dict[str, Any]]:
     """Wire items re-creating the conversation, in order, leaving out the ids in ``skip``
-    (output cut off by the drop)."""
+    (output cut off by the drop); ``audio`` as in :func:`restore_item`."""
     skipped = set(skip)
     restored = []
     for item in items:
         if item.item_id in skipped:
             continue
-        wire = restore_item(item)
+        wire = restore_item(item, audio)
         if wire is not None:
             restored.append(wire)
     return restored

@@ -11,6 +11,7 @@ import attrs
 from .auth import ApiKey
 from .errors import ConfigError
 from .guardrails import OutputGuardrail
+from .input_journal import DEFAULT_LIMIT_BYTES
 from .playback import PlaybackTracker
 from .protocol.session_config import SessionModelSettings
 from .reconnect import ReconnectPolicy
@@ -86,5 +87,9 @@ class RunConfig:
     an unread buffer of audio events costs memory (up to ~20 MB per session at 10,000)."""
     pending_limit: int = 1_000
     """Client events queued while disconnected before user calls are refused."""
+    replay_audio_limit: int = attrs.field(default=DEFAULT_LIMIT_BYTES,
+                                          validator=attrs.validators.ge(0))
+    """Bytes of input audio kept until the server acknowledges the turn, to replay it after
+    a dropped connection (default 60 s of PCM16 at 24 kHz, 2.88 MB; the oldest goes first)."""
     reconnect: ReconnectPolicy = attrs.field(factory=ReconnectPolicy)
     """What happens when the connection drops (by default: reconnect and restore)."""

@@ -161,7 +161,8 @@ class SessionActor(PooledActor, Supervised):
                   if frame.get("type") == "conversation.item.create"
                   and isinstance(frame.get("item"), dict)}
         # session.update, the restore, then what never reached the lost connection
-        self._apply(self.core.on_connected(queued_item_ids=queued))
+        self._apply(self.core.on_connected(
+            queued_item_ids=queued, queued_event_ids={f.get("event_id") for f in self._outbox}))
         outbox = list(self._outbox)
         self._outbox.clear()
         if outbox:

@@ -25,8 +25,11 @@ from .agent import (
 from .errors import AudioFormatError, ConfigError
 from .guardrails import GuardrailChecker
 from .history import History, item_from_wire
+from .input_journal import InputAudioJournal
 from .playback import AudioDeliveryEstimator, PlaybackTracker
 from .protocol import client_events as ce
+from .protocol import item_builders as ib
+from .protocol.audio_config import AudioFormat
 from .protocol.server_events_misc import ServerErrorEvent
 from .protocol.session_config import UNSET, SessionModelSettings
 from .reconnect import restore_items
@@ -85,6 +88,14 @@ class SessionCore(ToolCallsMixin):
         """Output items a dropped connection cut off: not restored (the response is redone)."""
         self.resume_response = False
         self.expiring = False
+        self.journal = InputAudioJournal(run_config.replay_audio_limit)
+        """Input audio the server has not acknowledged yet (replayed after a drop)."""
+        self.response_items: dict[str, dict[str, bool]] = {}
+        """Output items of each active response: item id -> arrived complete."""
+        self.server_answers = True
+        """Whether server turn detection answers a turn it commits (from the last update)."""
+        self.unanswered_turn = False
+        """A committed user turn that server VAD will answer, and no response started yet."""
         self._ids = itertools.count(1)
         self._mapper = ServerEventMapper(self)
 
@@ -134,10 +145,26 @@ class SessionCore(ToolCallsMixin):
         first = not self.configured
         self.configured = True
         settings = self.effective_settings()
+        self._configure_journal(settings)
         tools = settings.tools if isinstance(settings.tools, tuple) else ()
         self.advertised_tools = frozenset(
             name for name in (getattr(t, "name", None) for t in tools) if isinstance(name, str))
         return self.send(ce.session_update(settings, include_model=first))
+
+    def _configure_journal(self, settings: SessionModelSettings) -> None:
+        fmt = settings.input_audio_format
+        if isinstance(fmt, AudioFormat) and fmt is not AudioFormat.PCM16:
+            self.journal.set_format(fmt.sample_rate / 1000, 1)
+        else:
+            self.journal.set_format(48, 2)
+        turn = settings.turn_detection
+        self.server_answers = turn is UNSET or (
+            turn is not None and turn.create_response is not False)
+        if turn is None:
+            self.journal.set_vad(None)
+        else:
+            padding = getattr(turn, "prefix_padding_ms", None) if turn is not UNSET else None
+            self.journal.set_vad(padding if isinstance(padding, int | float) else 300)
 
     def request_response(self) -> list[Effect]:
         """Send ``response.create`` now, or defer it until the active response ends."""
@@ -151,18 +178,32 @@ class SessionCore(ToolCallsMixin):
         return Emit(ev.ErrorEvent(message=message, source=source, **fields))
 
     # ------------------------------------------------------------------ connection
-    def on_connected(self, queued_item_ids: Collection[str | None] = ()) -> list[Effect]:
+    def on_connected(self, queued_item_ids: Collection[str | None] = (),
+                     queued_event_ids: Collection[str | None] = ()) -> list[Effect]:
         """The socket is open: configure the session; on a new connection after a lost one,
-        also restore the conversation and re-send what was never acknowledged (except the
-        items in ``queued_item_ids``, still queued to go after this). Then the caller sends
-        its queued frames and calls :meth:`resume_after_restore`."""
+        also restore the conversation, re-send what was never acknowledged and replay the
+        input audio of the unacknowledged turn (except the items in ``queued_item_ids`` and
+        the frames in ``queued_event_ids``, still queued to go after this). Then the caller
+        sends its queued frames and calls :meth:`resume_after_restore`."""
         self.connected = True
         self.expiring = False
         self.connections += 1
         effects: list[Effect] = [self.session_update()]
         if self.connections == 1:
             return effects
-        restored = restore_items(self.history.snapshot(), skip=self.cut_items)
+        journal = self.journal
+        # output items the drop cut mid-way are not part of the conversation any more (the
+        # response that carried them is redone)
+        dropped = [item_id for item_id in self.cut_items if self.history.delete(item_id)]
+        self.cut_items.clear()
+        if dropped:
+            effects.append(Emit(ev.HistoryUpdatedEvent(history=self.history.snapshot())))
+        restored = restore_items(self.history.snapshot(), audio=journal.turn_audio)
+        # committed turns the lost connection never confirmed with an item
+        restored += [ib.user_audio_item(audio, item_id=item_id)
+                     for item_id in journal.turn_audio_ids()
+                     if item_id not in self.history
+                     and (audio := journal.turn_audio(item_id)) is not None]
         for item in restored:
             effects.append(Send(ce.conversation_item_create(item,
                                                             event_id=self.next_event_id())))
@@ -173,8 +214,17 @@ class SessionCore(ToolCallsMixin):
             elif item_id not in queued_item_ids:
                 effects.append(Send(dict(frame, event_id=self.next_event_id())))
                 resent += 1
-        logger.info("restored %d items and re-sent %d on connection %d", len(restored),
-                    resent, self.connections)
+        # the input audio the lost connection never acknowledged, before what is queued
+        skip = frozenset(e for e in queued_event_ids if e is not None)
+        replay_ids: list[str] = []
+        for step in journal.replay(skip):
+            frame = (ce.input_audio_buffer_commit() if step.audio is None
+                     else ce.input_audio_buffer_append(step.audio))
+            effects.append(self.send(frame))
+            replay_ids.append(frame["event_id"])
+        journal.restart(skip, replay_ids)
+        logger.info("restored %d items, re-sent %d and replayed %d audio frames on "
+                    "connection %d", len(restored), resent, len(replay_ids), self.connections)
         return effects
 
     def resume_after_restore(self) -> list[Effect]:
@@ -213,9 +263,24 @@ class SessionCore(ToolCallsMixin):
             )
         self.audio_item = None
         self.audio_done = True
-        had_response = self.responses.reset()
-        self.resume_response = resume and (had_response or self.resume_response)
+        self.resume_response = resume and (self.response_lost() or self.resume_response)
+        self.responses.reset()
+        self.response_items.clear()
         return effects
+
+    def response_lost(self) -> bool:
+        """Whether the drop lost a response the conversation still needs: one requested and
+        not started, one with an output item cut mid-way (or none yet), or the answer server
+        VAD owed a committed turn. A response whose items all arrived complete is kept as it
+        is (a function call among them is answered by its tool's output)."""
+        tracker = self.responses
+        if tracker.pending or tracker.create_in_flight is not None or self.unanswered_turn:
+            return True
+        for response_id in tracker.active_ids:
+            items = self.response_items.get(response_id)
+            if not items or not all(items.values()):
+                return True
+        return False
 
     # ------------------------------------------------------------------ user commands
     def send_message(self, message: str | Mapping[str, Any]) -> list[Effect]:
@@ -241,9 +306,13 @@ class SessionCore(ToolCallsMixin):
             raise AudioFormatError(f"odd-length PCM16 ({len(pcm)} bytes)")
         effects: list[Effect] = []
         if pcm:
-            effects.append(self.send(ce.input_audio_buffer_append(pcm)))
+            append = self.send(ce.input_audio_buffer_append(pcm))
+            self.journal.appended(append.frame["event_id"], pcm)
+            effects.append(append)
         if commit:
-            effects.append(self.send(ce.input_audio_buffer_commit()))
+            commit_frame = self.send(ce.input_audio_buffer_commit())
+            self.journal.commit_sent(commit_frame.frame["event_id"])
+            effects.append(commit_frame)
             if respond is None:
                 respond = not self.server_creates_responses()
             if respond:
@@ -266,6 +335,8 @@ class SessionCore(ToolCallsMixin):
         frame = dict(frame)
         if frame["type"] == "response.create" and len(frame) == 1:
             return self.request_response()
+        if frame["type"] == "input_audio_buffer.clear":
+            self.journal.cleared()
         return [self.send(frame)]
 
     def update_session(self, settings: SessionModelSettings) -> list[Effect]:

@@ -26,10 +26,15 @@ class ToolCallsMixin:
 
     # ------------------------------------------------------------------ tools
     def on_function_call(self, call_id: str, name: str, arguments: str) -> list[Effect]:
-        """The model called a tool: run it, or perform a handoff."""
+        """The model called a tool: run it, or perform a handoff. A call_id this session has
+        run before, or whose output the conversation already holds, never runs again."""
         if call_id in self.handled_calls:
             return []
         self.handled_calls.add(call_id)
+        if any(item.type == "function_call_output" and item.call_id == call_id
+               for item in self.history.snapshot()):
+            logger.info("function call %s already has its output; not run again", call_id)
+            return []
         agent = self.agent
         effects: list[Effect] = [
             Emit(ev.ToolStartEvent(agent=agent, tool_name=name, call_id=call_id,

@@ -52,6 +52,7 @@ class ServerEventMapper:
             "response.output_audio_transcript.done": self.on_transcript_done,
             "response.output_text.delta": self.on_text_delta,
             "response.output_text.done": self.on_transcript_done,
+            "response.output_item.added": self.on_output_item_added,
             "response.output_item.done": self.on_output_item_done,
             "conversation.item.added": self.on_item,
             "conversation.item.done": self.on_item,
@@ -63,6 +64,8 @@ class ServerEventMapper:
             "conversation.item.input_audio_transcription.completed": self.on_input_completed,
             "conversation.item.input_audio_transcription.failed": self.on_input_failed,
             "input_audio_buffer.speech_started": self.on_speech_started,
+            "input_audio_buffer.speech_stopped": self.on_speech_stopped,
+            "input_audio_buffer.committed": self.on_committed,
             "input_audio_buffer.timeout_triggered": self.on_timeout_triggered,
         }
         self.by_class: dict[type, Handler] = {
@@ -111,6 +114,7 @@ class ServerEventMapper:
         ]
         if core.responses.on_error(client_event_id, code):
             effects.extend(core.request_response())
+        core.journal.commit_rejected(client_event_id)
         return effects
 
     def on_response_created(self, event: Any) -> list[Effect]:
@@ -121,8 +125,10 @@ class ServerEventMapper:
         core.responses.on_created(response_id, in_default)
         if not in_default:
             return []
+        core.unanswered_turn = False
         if response_id:
             core.response_agent[response_id] = core.agent
+            core.response_items[response_id] = {}
         return [Emit(ev.AgentStartEvent(agent=core.agent, response_id=response_id))]
 
     def on_response_done(self, event: Any) -> list[Effect]:
@@ -143,6 +149,7 @@ class ServerEventMapper:
                                       response_id=response_id))
         if response_id is not None:
             core.guardrails.reset(response_id)
+            core.response_items.pop(response_id, None)
         agent = core.response_agent.pop(response_id, None) if response_id else None
         if agent is not None or response_id is None:
             effects.append(Emit(ev.AgentEndEvent(agent=agent or core.agent,
@@ -151,19 +158,40 @@ class ServerEventMapper:
             effects.extend(core.request_response())
         return effects
 
+    def on_output_item_added(self, event: Any) -> list[Effect]:
+        items = self.core.response_items.get(_str(event.response_id) or "")
+        item_id = _str(getattr(event.item, "id", None))
+        if items is not None and item_id is not None:
+            items.setdefault(item_id, False)
+        return []
+
     def on_output_item_done(self, event: Any) -> list[Effect]:
+        """An output item arrived complete: it is part of the conversation from now on (a
+        connection lost before ``response.done`` restores it instead of redoing it); a
+        complete function call runs (once per call_id)."""
+        core = self.core
         item = event.item
+        status = getattr(item, "status", "completed")
+        effects: list[Effect] = []
+        item_id = _str(getattr(item, "id", None))
+        if status in (None, "completed") and item_id is not None:
+            items = core.response_items.get(_str(event.response_id) or "")
+            if items is not None:
+                items[item_id] = True
+            effects = core.upsert_item(getattr(item, "raw", None))
         if getattr(item, "type", None) != "function_call":
-            return []
-        if getattr(item, "status", "completed") not in (None, "completed"):
-            return []  # a call cut off by a cancel is not run
+            return effects
+        if status not in (None, "completed"):
+            return effects  # a call cut off by a cancel is not run
         call_id, name = _str(item.call_id), _str(item.name)
         if not call_id or not name:
             logger.warning("function_call item %s without call_id or name: not run",
                            _str(getattr(item, "id", None)))
-            return [self.core.error("function_call item without call_id or name", "protocol",
-                                    code="invalid_item", response_id=_str(event.response_id))]
-        return self.core.on_function_call(call_id, name, _str(item.arguments) or "")
+            effects.append(self.core.error("function_call item without call_id or name",
+                                           "protocol", code="invalid_item",
+                                           response_id=_str(event.response_id)))
+            return effects
+        return effects + self.core.on_function_call(call_id, name, _str(item.arguments) or "")
 
     # -------------------------------------------------------------- audio and text
     def on_audio_delta(self, event: Any) -> list[Effect]:
@@ -245,6 +273,7 @@ class ServerEventMapper:
 
     def on_item_deleted(self, event: Any) -> list[Effect]:
         core = self.core
+        core.journal.transcript_known(event.item_id)
         if core.history.delete(event.item_id):
             return [Emit(ev.HistoryUpdatedEvent(history=core.history.snapshot()))]
         return []
@@ -262,6 +291,7 @@ class ServerEventMapper:
     def on_input_completed(self, event: Any) -> list[Effect]:
         core = self.core
         transcript = _str(event.transcript) or ""
+        core.journal.transcript_known(event.item_id)
         effects: list[Effect] = [Emit(ev.TranscriptCompletedEvent(
             item_id=event.item_id, transcript=transcript, role="user"))]
         if core.history.update(event.item_id, transcript=transcript) is not None:
@@ -278,7 +308,18 @@ class ServerEventMapper:
     def on_speech_started(self, event: Any) -> list[Effect]:
         # The user barged in: the server cancels its response (interrupt_response); the
         # client must cut the audio it is playing. Not a response boundary.
+        self.core.journal.speech_started(getattr(event, "audio_start_ms", None))
         return self.core.truncate_audio("user_speech")
+
+    def on_speech_stopped(self, event: Any) -> list[Effect]:
+        self.core.journal.speech_stopped(getattr(event, "audio_end_ms", None))
+        return []
+
+    def on_committed(self, event: Any) -> list[Effect]:
+        core = self.core
+        if core.journal.committed(event.item_id) and core.server_answers:
+            core.unanswered_turn = True  # server VAD answers it: until then, a drop loses it
+        return []
 
     def on_timeout_triggered(self, event: Any) -> list[Effect]:
         return [Emit(ev.InputAudioTimeoutTriggeredEvent(

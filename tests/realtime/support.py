@@ -146,11 +146,13 @@ class Harness:
         playback_tracker: rt.PlaybackTracker | None = None,
         subscribers: tuple[pykka.ActorRef[Any], ...] = (),
         wait_connected: bool = True,
+        url: str | None = None,
         **run_config: Any,
     ) -> rt.Session:
         """``rt.run(agent)`` against a simulator (started with ``scenario`` if given, else the
         harness's first one); by default consumes events until the socket is connected (the
-        first ``session.update`` is then on its way)."""
+        first ``session.update`` is then on its way). ``url`` replaces the simulator's (a proxy
+        in front of it)."""
         sim = self.start_sim(scenario) if scenario is not None else self.sim
         run_config.setdefault("raw_events", False)
         config = rt.RunConfig(model_settings=model_settings or rt.SessionModelSettings(),
@@ -158,7 +160,7 @@ class Harness:
         session = rt.run(
             agent,
             config=config,
-            model_config=rt.ModelConfig(url=sim.ws_url, api_key=api_key,
+            model_config=rt.ModelConfig(url=url or sim.ws_url, api_key=api_key,
                                         playback_tracker=playback_tracker),
             subscribers=subscribers,
         )
