@@ -25,6 +25,7 @@ from .agent import RealtimeAgent
 from .event_sink import EventSink
 from .pooled_actor import PooledActor
 from .run_config import ModelConfig, RunConfig
+from .send_gauge import SendGauge
 from .session_actor import SessionActor
 from .session_core import SessionCore
 from .session_state import SessionState
@@ -74,7 +75,8 @@ def start_session_tree(
                        clock=time.monotonic)
     state = SessionState(core=core, run_config=run_config,
                          sink=EventSink(run_config.event_buffer),
-                         subscribers=list(dict.fromkeys(subscribers)))
+                         subscribers=list(dict.fromkeys(subscribers)),
+                         gauge=SendGauge(options.limits.send_buffer_bytes))
     session_address: list[Address] = []
 
     def start_session(link: SupervisionLink) -> pykka.ActorRef[Any]:
