@@ -290,7 +290,7 @@ class HubLoop:
             self.detach(conn)
             abort = TimeoutError(f"keepalive: no answer to a ping within "
                                  f"{limits.ping_timeout_s:g} s")
-            self.finish(conn, _Ending(None, f"connection lost: {abort}", abort))
+            self.finish(conn, _Ending(None, str(abort), abort))
             return
         if limits.ping_interval_s is not None and now - conn.last_rx >= limits.ping_interval_s:
             sent = try_send_control(conn.ws, websocket.ABNF.OPCODE_PING, b"keepalive",

@@ -9,7 +9,9 @@ plain, client frames are unmasked to read them) and, when a :class:`Fault` match
 - ``fin``: the same cut, then shuts both connections down (the peer sees the stream end
   without a close frame);
 - ``stall``: forwards nothing more in either direction while keeping both sockets open (a
-  half-open connection: only the client's own keepalive can notice).
+  half-open connection: only the client's own keepalive can notice);
+- ``inject``: sends ``inject`` bytes (a hostile frame) in place of the frame, then goes on
+  forwarding (the client is expected to close the connection itself).
 
 ``Trickle`` slows one direction down to a few bytes at a time. Every fault that fired is
 recorded in :attr:`ChaosProxy.fired` with the connection index and the byte offset.
@@ -55,9 +57,10 @@ class Fault:
 
     direction: Direction
     match: Callable[[FrameInfo], bool]
-    action: Literal["rst", "fin", "stall"] = "rst"
+    action: Literal["rst", "fin", "stall", "inject"] = "rst"
     cut: Literal["before", "after", "mid"] = "after"
     label: str = ""
+    inject: bytes = b""
 
 
 @attrs.frozen
@@ -232,14 +235,15 @@ class ChaosProxy:
         if fault is None:
             self._forward(pair, direction, dst, raw)
             return True
+        if fault.action == "inject":
+            self._record(pair, fault, direction, info)
+            self._forward(pair, direction, dst, fault.inject)
+            return True
         with self._lock:
             keep = {"before": 0, "after": len(raw),
                     "mid": self._rng.randint(1, max(1, len(raw) - 1))}[fault.cut]
         self._forward(pair, direction, dst, raw[:keep])
-        with self._lock:
-            self.fired.append(Fired(pair.index, fault.label or fault.action, fault.action,
-                                    direction, info.type, pair.forwarded[direction],
-                                    time.monotonic()))
+        self._record(pair, fault, direction, info)
         if fault.action == "stall":
             pair.stalled.set()
             return False
@@ -251,6 +255,12 @@ class ChaosProxy:
             else:
                 _shutdown(sock)
         return False
+
+    def _record(self, pair: _Pair, fault: Fault, direction: Direction, info: FrameInfo) -> None:
+        with self._lock:
+            self.fired.append(Fired(pair.index, fault.label or fault.action, fault.action,
+                                    direction, info.type, pair.forwarded[direction],
+                                    time.monotonic()))
 
     def _forward(self, pair: _Pair, direction: Direction, dst: socket.socket,
                  data: bytes) -> None:
