@@ -153,10 +153,8 @@ class SessionCore(ToolCallsMixin):
 
     def _configure_journal(self, settings: SessionModelSettings) -> None:
         fmt = settings.input_audio_format
-        if isinstance(fmt, AudioFormat) and fmt is not AudioFormat.PCM16:
-            self.journal.set_format(fmt.sample_rate / 1000, 1)
-        else:
-            self.journal.set_format(48, 2)
+        self.journal.set_format("ulaw" if fmt is AudioFormat.G711_ULAW else
+                                "alaw" if fmt is AudioFormat.G711_ALAW else "pcm16")
         turn = settings.turn_detection
         self.server_answers = turn is UNSET or (
             turn is not None and turn.create_response is not False)
