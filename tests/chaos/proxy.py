@@ -14,7 +14,9 @@ plain, client frames are unmasked to read them) and, when a :class:`Fault` match
   forwarding (the client is expected to close the connection itself).
 
 ``Trickle`` slows one direction down to a few bytes at a time. Every fault that fired is
-recorded in :attr:`ChaosProxy.fired` with the connection index and the byte offset.
+recorded in :attr:`ChaosProxy.fired` with the connection index and the byte offset. Without a
+plan it is a plain proxy that a test can still :meth:`~ChaosProxy.cut` (every live connection
+at once) or pause in the client-to-server direction (a server that stops reading).
 """
 
 from __future__ import annotations
@@ -133,7 +135,8 @@ class ChaosProxy:
     connection (by accept order, from 0)."""
 
     def __init__(self, upstream: tuple[str, int],
-                 plan: Callable[[int], ConnectionPlan | None], *, seed: int = 0) -> None:
+                 plan: Callable[[int], ConnectionPlan | None] = lambda _index: None, *,
+                 seed: int = 0) -> None:
         self._upstream = upstream
         self._plan = plan
         self._rng = random.Random(seed)
@@ -145,12 +148,17 @@ class ChaosProxy:
         self._stopping = threading.Event()
         self.accepted = 0
         self.fired: list[Fired] = []
+        self.flowing_up = threading.Event()
+        """Cleared by :meth:`pause_up`: client-to-server bytes stop being read (the client's
+        socket buffers fill up, as with a server that stops reading)."""
+        self.flowing_up.set()
         self._accept_thread = threading.Thread(target=self._accept_loop, name="chaos-accept",
                                                daemon=True)
         self._accept_thread.start()
 
     @classmethod
-    def for_ws_url(cls, ws_url: str, plan: Callable[[int], ConnectionPlan | None], *,
+    def for_ws_url(cls, ws_url: str,
+                   plan: Callable[[int], ConnectionPlan | None] = lambda _index: None, *,
                    seed: int = 0) -> tuple[ChaosProxy, str]:
         """A proxy in front of a ``ws://`` URL and the URL that goes through it."""
         parts = urlsplit(ws_url)
@@ -194,6 +202,8 @@ class ChaosProxy:
                 if pair.stalled.is_set():
                     self._stopping.wait()
                     return
+                if direction == "up":
+                    self.flowing_up.wait()
                 data = src.recv(65536)
                 if not data:
                     break
@@ -274,10 +284,42 @@ class ChaosProxy:
                     self._stopping.wait(trickle.pause_s)
         pair.forwarded[direction] += len(data)
 
+    # ------------------------------------------------------------------ test controls
+    @property
+    def bytes_up(self) -> int:
+        """Client-to-server bytes forwarded so far, over every connection."""
+        with self._lock:
+            return sum(pair.forwarded["up"] for pair in self._pairs)
+
+    def pause_up(self) -> None:
+        """Stop forwarding client-to-server bytes (after the read in progress)."""
+        self.flowing_up.clear()
+
+    def resume_up(self) -> None:
+        """Forward client-to-server bytes again."""
+        self.flowing_up.set()
+
+    def cut(self) -> int:
+        """End every live connection at once (both sides see the stream end without a close
+        frame, as after a network failure); returns how many were cut."""
+        with self._lock:
+            pairs = list(self._pairs)
+        count = 0
+        for pair in pairs:
+            with pair.lock:
+                if pair.dead:
+                    continue
+                pair.dead = True
+            count += 1
+            for sock in (pair.client, pair.upstream):
+                _shutdown(sock)
+        return count
+
     # ------------------------------------------------------------------ stopping
     def stop(self) -> None:
         """Close everything, stop accepting and join every thread."""
         self._stopping.set()
+        self.flowing_up.set()
         try:
             self._listener.shutdown(socket.SHUT_RDWR)
         except OSError:

@@ -6,7 +6,6 @@ rules; the conversation goes on."""
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -34,16 +33,6 @@ def frame(payload: bytes, opcode: int = 0x1, *, mask: bytes | None = None) -> by
         payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
         header += mask
     return header + payload
-
-
-@pytest.fixture
-def chaos(harness: Harness) -> Iterator[list[ChaosProxy]]:
-    proxies: list[ChaosProxy] = []
-    yield proxies
-    for session in harness.sessions:
-        session.close()
-    for proxy in proxies:
-        proxy.stop()
 
 
 def _session(harness: Harness, chaos: list[ChaosProxy], first: ConnectionPlan,

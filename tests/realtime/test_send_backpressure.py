@@ -9,8 +9,8 @@ import threading
 import pytest
 
 import realtime_actors as rt
+from tests.chaos.proxy import ChaosProxy
 from tests.realtime.support import WAIT_S, Harness, frames_of, text_settings
-from tests.realtime.tcp_proxy import TcpProxy
 
 CHUNK_BYTES = 4800  # 100 ms of PCM16 24 kHz mono
 CHUNKS = 1500  # about 9.6 MB of frames: more than the socket buffers on both sides hold
@@ -22,7 +22,7 @@ def _chunk(i: int) -> bytes:
 
 def test_send_audio_goes_on_while_the_server_reads_nothing(harness: Harness) -> None:
     sim = harness.sim
-    proxy, url = TcpProxy.for_ws_url(sim.ws_url)
+    proxy, url = ChaosProxy.for_ws_url(sim.ws_url)
     try:
         session = rt.run(rt.agent("Listener"),
                          config=rt.RunConfig(model_settings=text_settings(turn_detection=None),
@@ -77,7 +77,7 @@ def test_the_outgoing_buffer_is_bounded_and_refuses_beyond_its_high_water_mark(
     ErrorEvent per refusal) once the high-water mark is reached, instead of growing memory;
     everything accepted before arrives, in order, once the peer reads again."""
     sim = harness.sim
-    proxy, url = TcpProxy.for_ws_url(sim.ws_url)
+    proxy, url = ChaosProxy.for_ws_url(sim.ws_url)
     limit = 512 * 1024
     try:
         session = rt.run(rt.agent("Listener"),
