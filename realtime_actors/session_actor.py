@@ -25,6 +25,7 @@ from .messages import (
     ToolDone,
 )
 from .pooled_actor import PooledActor
+from .protocol.server_events_response import ResponseOutputAudioDeltaEvent
 from .send_gauge import frames_cost, overflow_message
 from .session_core import SessionCore
 from .session_effects import CancelTools, Effect, Emit, RunTool, Send
@@ -66,6 +67,16 @@ class SessionActor(PooledActor, Supervised):
     """
 
     guest_runs = False  # runs user code (guardrails, handoffs): on the pool's workers only
+
+    def guest_may_handle(self, message: Any) -> bool:
+        """The messages that run no user code may be handled by the thread that tells them
+        (``tell_and_run``: a caller's ``send_audio``, the I/O thread's audio deltas); every
+        other one runs on the pool's workers."""
+        if type(message) is Command:
+            return message.name == "send_audio"
+        if type(message) is ModelEvents:
+            return all(type(e) is ResponseOutputAudioDeltaEvent for e in message.events)
+        return False
 
     def __init__(self, state: SessionState, *, link: SupervisionLink | None = None) -> None:
         super().__init__(link=link)

@@ -317,7 +317,7 @@ class ServerEventMapper:
 
     def on_committed(self, event: Any) -> list[Effect]:
         core = self.core
-        if core.journal.committed(event.item_id) and core.server_answers:
+        if core.journal.committed(event.item_id) and core.server_creates_responses():
             core.unanswered_turn = True  # server VAD answers it: until then, a drop loses it
         return []
 
