@@ -48,6 +48,8 @@ class _Chunk:
     start_ms: float
     """Position of the chunk's first sample in the connection's input stream."""
     end_ms: float
+    quiet: bool | None = None
+    """Whether it holds no speech (measured once, when first needed)."""
 
 
 @attrs.define
@@ -245,27 +247,36 @@ class InputAudioJournal:
     # ------------------------------------------------------------------ bounds
     def _drop_open_before(self, position: float, *, quiet_only: bool = False) -> None:
         """Drop audio after the last boundary that ends before ``position`` (``quiet_only``:
-        stop at the first chunk that may hold speech)."""
-        start = self._boundaries[-1].position_ms if self._boundaries else float("-inf")
-        while self._chunks:
-            first = next((i for i, c in enumerate(self._chunks) if c.start_ms >= start), None)
-            if first is None or first >= len(self._chunks) - 1:
-                return  # the newest chunk always stays
-            chunk = self._chunks[first]
-            if chunk.end_ms > position or (quiet_only and not self._quiet(chunk.data)):
+        stop at the first chunk that may hold speech). The newest chunk always stays."""
+        chunks = self._chunks
+        first = 0
+        if self._boundaries:
+            start = self._boundaries[-1].position_ms
+            while first < len(chunks) and chunks[first].start_ms < start:
+                first += 1
+        while first < len(chunks) - 1:
+            chunk = chunks[first]
+            if chunk.end_ms > position:
                 return
-            del self._chunks[first]
+            if quiet_only:
+                if chunk.quiet is None:
+                    chunk.quiet = self._quiet(chunk.data)
+                if not chunk.quiet:
+                    return
+            del chunks[first]
             self._size -= len(chunk.data)
 
     def _quiet(self, data: bytes) -> bool:
         if self._codec == "pcm16":
-            if not data.strip(b"\0"):  # digital silence: no arithmetic needed
+            if data.count(0) == len(data):  # digital silence: no arithmetic needed
                 return True
             samples = np.frombuffer(data, dtype="<i2", count=len(data) // 2)
         else:
             samples = (ulaw_decode if self._codec == "ulaw" else alaw_decode)(data)
-        level = np.sqrt(np.mean(np.square(samples, dtype=np.float64))) if samples.size else 0.0
-        return bool(level < QUIET_RMS)
+        if not samples.size:
+            return True
+        values = samples.astype(np.float32)
+        return float(np.dot(values, values)) < QUIET_RMS * QUIET_RMS * samples.size
 
     def _bound(self) -> None:
         if self._size <= self.limit_bytes:
