@@ -66,11 +66,15 @@ def log_handler() -> Iterator[logging.Handler]:
     root_logger.addHandler(log_handler)
     # pytest sets the root logger level to WARNING. We reset it to NOTSET
     # so that all log messages reaches our log handler.
+    level = root_logger.level  # realtime-actors: restored below
     root_logger.setLevel(logging.NOTSET)
 
     yield log_handler
 
     log_handler.close()
+    # realtime-actors: the project's other tests run in the same process after these
+    root_logger.removeHandler(log_handler)
+    root_logger.setLevel(level)
 
 
 @pytest.fixture
