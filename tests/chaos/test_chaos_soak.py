@@ -129,7 +129,7 @@ def _marker(kind: str, turn: int) -> str:
             "tool": f"sent {turn} to Ada", "handoff": "Handoff complete"}[kind]
 
 
-def _send_turn(session: rt.Session, kind: str, turn: int) -> None:
+def _send_turn(session: rt.Session, kind: str, turn: int, vad: bool) -> None:
     if kind == "text":
         session.send_message(f"text turn {turn}")
     elif kind == "tool":
@@ -138,18 +138,20 @@ def _send_turn(session: rt.Session, kind: str, turn: int) -> None:
         session.send_message("transfer me to the specialist")
     else:
         pcm = synthesize(f"spoken turn {turn}").tobytes()
+        if vad:  # the server's VAD ends the turn on the silence after the words
+            pcm += bytes(4800 * 6)
         step = 4800  # 100 ms
         chunks = [pcm[i:i + step] for i in range(0, len(pcm), step)]
         for chunk in chunks[:-1]:
             session.send_audio(chunk)
-        session.send_audio(chunks[-1], commit=True)
+        session.send_audio(chunks[-1], commit=not vad)
 
 
-def converse(session: rt.Session, name: str, tally: Tally) -> None:
+def converse(session: rt.Session, name: str, tally: Tally, vad: bool) -> None:
     """Every turn, one after another, each after the previous one was answered."""
     try:
         for turn, kind in enumerate(KINDS):
-            _send_turn(session, kind, turn)
+            _send_turn(session, kind, turn, vad)
             marker = _marker(kind, turn)
             deadline = time.monotonic() + TURN_TIMEOUT_S
             answered = False
@@ -176,14 +178,16 @@ def _open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+@pytest.mark.parametrize("vad", [False, True], ids=["commit", "server-vad"])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_chaos_soak(harness: Harness, seed: int) -> None:
+def test_chaos_soak(harness: Harness, seed: int, vad: bool) -> None:
     fds_before = _open_fds()
     sim = harness.start_sim(Scenario(tool_arguments=_tool_args, seed=seed))
     proxies: list[ChaosProxy] = []
     sessions: list[rt.Session] = []
     tallies = [Tally() for _ in range(SESSIONS)]
-    settings = rt.SessionModelSettings(turn_detection=None)
+    settings = rt.SessionModelSettings(turn_detection=rt.TurnDetectionConfig(
+        type="server_vad", silence_duration_ms=200) if vad else None)
     try:
         for index, tally in enumerate(tallies):
             proxy, url = ChaosProxy.for_ws_url(sim.ws_url, chaos_plan(seed * 100 + index),
@@ -196,7 +200,7 @@ def test_chaos_soak(harness: Harness, seed: int) -> None:
                                                          ping_interval_s=0.1,
                                                          ping_timeout_s=0.3))
             sessions.append(session)
-        threads = [threading.Thread(target=converse, args=(s, f"session {i}", t),
+        threads = [threading.Thread(target=converse, args=(s, f"session {i}", t, vad),
                                     name=f"chaos-{i}")
                    for i, (s, t) in enumerate(zip(sessions, tallies, strict=True))]
         for thread in threads:
@@ -207,6 +211,7 @@ def test_chaos_soak(harness: Harness, seed: int) -> None:
         failures = [f for t in tallies for f in t.failures]
         assert not failures, failures
         report = _check_and_report(seed, sessions, tallies, proxies)
+        report["turns"] = "server VAD" if vad else "send_audio(commit=True)"
         print(json.dumps(report))
         out = os.environ.get("REALTIME_ACTORS_CHAOS_REPORT")
         if out:
