@@ -48,6 +48,8 @@ class ResponseRun:
     in_band: bool
     number: int
     wake: asyncio.Event = attrs.field(factory=asyncio.Event)
+    finished: asyncio.Event = attrs.field(factory=asyncio.Event)
+    """Set once the run has sent its last event (or stopped)."""
 
 
 class ResponseManager:
@@ -82,7 +84,23 @@ class ResponseManager:
 
     # -- create ----------------------------------------------------------------------------
     async def create_automatic(self) -> None:
-        """A response started by turn detection (skipped while one is running)."""
+        """A response started by turn detection.
+
+        A response still finishing after a barge-in cancelled it is waited for first (on a
+        task of the connection, so frames keep being read); one that was not cancelled
+        (``interrupt_response: false``) keeps running and the turn gets no new response.
+        """
+        run = self.active
+        if run is not None and run.builder.cancel_reason is not None:
+            self.conn.spawn(self._create_after(run))
+            return
+        await self._create_unless_busy()
+
+    async def _create_after(self, run: ResponseRun) -> None:
+        await run.finished.wait()
+        await self._create_unless_busy()
+
+    async def _create_unless_busy(self) -> None:
         if self.active is not None:
             logger.info(
                 "connection %d: VAD turn ended while %s is active; no new response",
@@ -247,6 +265,7 @@ class ResponseManager:
         if self.active is run:
             self.active = None
         self.runs.pop(run.builder.id, None)
+        run.finished.set()
 
     async def _run(self, run: ResponseRun, pacing: float) -> None:
         conn = self.conn
