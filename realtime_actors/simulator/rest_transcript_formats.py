@@ -22,6 +22,7 @@ TEXT_FORMATS = ("text", "srt", "vtt")
 """Formats answered as ``text/plain``; the others are JSON."""
 _LANGUAGES = {"en": "english", "fr": "french", "de": "german", "es": "spanish",
               "it": "italian", "pt": "portuguese", "nl": "dutch", "ja": "japanese"}
+_PUNCTUATION = ".,!?;:\"'"
 _LOUD = 500  # int16 units: quieter samples count as silence when placing the words
 
 
@@ -59,8 +60,10 @@ def _spread(pieces: list[str], request: TranscriptionRequest) -> list[Timed]:
 
 
 def words(text: str, request: TranscriptionRequest) -> list[Timed]:
-    """The transcript's words with simulated times."""
-    return [Timed(w.text.strip(), w.start, w.end) for w in _spread(text_pieces(text), request)]
+    """The transcript's words, without punctuation, with simulated times."""
+    timed = _spread(text_pieces(text), request)
+    return [Timed(w.text.strip().strip(_PUNCTUATION), w.start, w.end) for w in timed
+            if w.text.strip().strip(_PUNCTUATION)]
 
 
 def segments(text: str, request: TranscriptionRequest) -> list[Timed]:
