@@ -182,3 +182,102 @@ def test_unsupported_combinations_are_bad_requests(client: openai.OpenAI, model:
     with pytest.raises(openai.BadRequestError) as caught:
         client.audio.transcriptions.create(model=model, file=_file(), **fields)
     assert caught.value.param == param
+
+
+# -- realtime: the flow the Agents SDK drives, with the official client's connection --------
+
+LONG = "Once upon a time there was a simulated speaker who talked for quite a long while."
+WEATHER = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
+           "additionalProperties": False}
+TOOLS = [
+    {"type": "function", "name": "get_weather", "description": "Weather in a city",
+     "parameters": WEATHER},
+    {"type": "function", "name": "transfer_to_tech_support", "description": "Handoff",
+     "parameters": {"type": "object", "properties": {}, "additionalProperties": False}},
+]
+
+
+def _reply(ctx: Any) -> str:
+    if ctx.last_tool_output is not None:
+        return f"The tool returned: {ctx.last_tool_output}"
+    return LONG if "story" in ctx.user_text else f"You said: {ctx.user_text}"
+
+
+def _until(conn: Any, kind: str) -> list[Any]:
+    events = []
+    for event in conn:
+        events.append(event)
+        if event.type == kind:
+            return events
+    raise AssertionError(f"the connection ended before {kind}")
+
+
+def _say(conn: Any, text: str) -> None:
+    pcm = np.concatenate([synthesize(text), np.zeros(24 * 400, dtype=np.int16)])
+    for i in range(0, pcm.size, 2400):  # 100 ms appends, as a microphone sends them
+        conn.input_audio_buffer.append(
+            audio=base64.b64encode(pcm[i : i + 2400].astype("<i2").tobytes()).decode())
+
+
+def _answer(conn: Any) -> Any:
+    return _until(conn, "response.done")[-1].response
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # raised inside the SDK
+def test_agents_sdk_shaped_realtime_flow() -> None:
+    with Simulator(Scenario(reply=_reply, output_pacing=0.5)) as sim:
+        base = sim.ws_url.rsplit("/realtime", 1)[0]
+        client = openai.OpenAI(api_key="sk-sdk", websocket_base_url=base, base_url=sim.http_url)
+        with client.realtime.connect(model="gpt-realtime") as conn:
+            conn.session.update(session={"type": "realtime", "instructions": "Greeter",
+                                         "tools": TOOLS, "audio": {"input": {
+                                             "transcription": {"model": "gpt-4o-transcribe"}}}})
+            _until(conn, "session.updated")
+            # an audio turn, answered
+            _say(conn, "hello")
+            done = _answer(conn)
+            assert done.output[0].content[0].transcript == "You said: hello"
+            # interrupted: the user speaks over a long answer, the client truncates it
+            _say(conn, "tell me a story")
+            delta = _until(conn, "response.output_audio.delta")[-1]
+            _say(conn, "stop")
+            cancelled = _answer(conn)
+            assert cancelled.status_details.reason == "turn_detected"
+            conn.conversation.item.truncate(item_id=delta.item_id, content_index=0,
+                                            audio_end_ms=len(base64.b64decode(delta.delta)) // 96)
+            seen: dict[str, Any] = {}
+            for event in conn:  # the answer to "stop" may finish before the truncation
+                seen[event.type] = event
+                if {"conversation.item.truncated", "response.done"} <= set(seen):
+                    break
+            answer = seen["response.done"].response
+            assert answer.output[0].content[0].transcript == "You said: stop"
+            # a tool call whose arguments satisfy the declared schema
+            _say(conn, "get weather in Rome")
+            call = _answer(conn).output[0]
+            assert call.type == "function_call" and call.name == "get_weather"
+            arguments = json.loads(call.arguments)
+            jsonschema.validate(arguments, WEATHER)
+            conn.conversation.item.create(item={"type": "function_call_output",
+                                                "call_id": call.call_id,
+                                                "output": f"Sunny in {arguments['city']}"})
+            conn.response.create()
+            assert _answer(conn).output[0].content[0].transcript == (
+                "The tool returned: Sunny in Rome")
+            # a handoff: the transfer tool, then the new agent's session
+            conn.conversation.item.create(item={"type": "message", "role": "user", "content": [
+                {"type": "input_text", "text": "transfer me to tech support"}]})
+            conn.response.create()
+            handoff = _answer(conn).output[0]
+            assert (handoff.name, json.loads(handoff.arguments)) == (
+                "transfer_to_tech_support", {})
+            conn.session.update(session={"type": "realtime", "instructions": "TechSupport",
+                                         "tools": []})
+            _until(conn, "session.updated")
+            conn.conversation.item.create(item={"type": "function_call_output",
+                                                "call_id": handoff.call_id,
+                                                "output": '{"assistant": "TechSupport"}'})
+            conn.response.create()
+            assert _answer(conn).status == "completed"
+        problems = [p for e in sim.server_events() for p in server_event_problems(e)]
+        assert problems == []
