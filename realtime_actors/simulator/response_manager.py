@@ -164,6 +164,7 @@ class ResponseManager:
         run = ResponseRun(builder=builder, in_band=in_band, number=self._count)
         if in_band:
             self.active = run
+            conn.input.disarm_idle()
         self.runs[builder.id] = run
         conn.spawn(self._run(run, scenario.output_pacing))
 
@@ -296,6 +297,9 @@ class ResponseManager:
                              "rate_limits": self._rate_limits(builder)})
         finally:
             self._finish(run)
+            if run.in_band and not conn.closed:
+                unplayed_ms = builder.output_audio_ms * max(0.0, 1.0 - pacing)
+                conn.input.arm_idle(unplayed_ms / 1000)
 
     def _rate_limits(self, builder: ResponseBuilder) -> list[dict[str, Any]]:
         self._requests_left = max(0, self._requests_left - 1)

@@ -117,6 +117,9 @@ class Scenario:
     rest_faults: tuple[RestFault, ...] = ()
     api_keys: frozenset[str] | None = None
     """Accepted bearer keys; ``None`` accepts any non-empty key."""
+    idle_timeout_scale: float = 1.0
+    """Multiplies the session's ``idle_timeout_ms`` (the service allows 5000 ms at least;
+    tests use a small fraction)."""
     session_seconds: float = 3600
     """Session lifetime: reported in ``expires_at``; when it runs out the server sends
     ``session_expired`` and closes with 1001 (tests use fractions of a second)."""

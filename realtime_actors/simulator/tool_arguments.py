@@ -14,7 +14,9 @@ model does the same with values taken from the user's text, by JSON-schema type:
 - ``anyOf`` / ``oneOf`` take their first non-null branch, ``allOf`` its parts merged, and
   local ``$ref`` s (``#/$defs/...``, ``#/definitions/...``) are followed.
 
-Optional properties are left out. ``pattern`` and ``format`` are not honoured.
+An optional property is filled only when the text names a value for it (quoted text or a
+capitalised word left for a string, a number left, an enum value the text names), as a model
+passes what the user said. ``pattern`` and ``format`` are not honoured.
 """
 
 from __future__ import annotations
@@ -49,12 +51,24 @@ class _Pools:
         first = [words[0]] if words and words[0][0].isupper() else []
         others = [w for w in words if not w[0].isupper()]
         self.strings = [*quoted, *capitals, *first, *others]
+        self._strong = len(quoted) + len(capitals)  # the first of ``strings`` the user named
         self.numbers = [float(n) for n in _NUMBER.findall(text)]
         self.lowered = text.lower()
         self.negated = any(w.lower() in _NEGATIONS for w in _WORD.findall(text))
 
     def string(self) -> str:
+        self._strong = max(0, self._strong - 1)
         return self.strings.pop(0) if self.strings else "unknown"
+
+    def offers(self, schema: dict[str, Any]) -> bool:
+        """Whether the text names a value for an optional property of this schema: quoted
+        text or a capitalised word for a string, a number for a number, an enum value."""
+        if isinstance(schema.get("enum"), list):
+            return any(isinstance(v, str) and v.lower() in self.lowered for v in schema["enum"])
+        kind = _type_of(schema)
+        if kind == "string":
+            return self._strong > 0
+        return kind in ("number", "integer") and bool(self.numbers)
 
     def number(self) -> float | None:
         return self.numbers.pop(0) if self.numbers else None
@@ -134,8 +148,12 @@ def _by_type(
     if kind == "object":
         properties = schema.get("properties") or {}
         required = [r for r in schema.get("required") or [] if isinstance(r, str)]
-        return {name: _fill(properties.get(name, {"type": "string"}), root, pools, depth + 1)
-                for name in required}
+        out = {name: _fill(properties.get(name, {"type": "string"}), root, pools, depth + 1)
+               for name in required}
+        for name, sub in properties.items():
+            if name not in out and isinstance(sub, dict) and pools.offers(_resolve(sub, root)):
+                out[name] = _fill(sub, root, pools, depth + 1)
+        return out
     if kind == "array":
         count = max(1, int(schema.get("minItems", 1)))
         items = schema.get("items", {"type": "string"})

@@ -150,3 +150,13 @@ def test_cli_tool_arguments_file_scripts_the_call(tmp_path: Path) -> None:
             proc.wait(timeout=5)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_optional_properties_are_filled_only_with_what_the_text_names() -> None:
+    schema = {"type": "object", "properties": {
+        "query": {"type": "string"}, "count": {"type": "integer"}, "flag": {"type": "boolean"},
+        "unit": {"enum": ["celsius", "fahrenheit"]}}}
+    assert _valid(schema, schema_arguments(schema, 'weather for "Paris" in fahrenheit')) == {
+        "query": "Paris", "unit": "fahrenheit"}
+    assert schema_arguments(schema, "weather 3 days") == {"count": 3}
+    assert schema_arguments(schema, "weather") == {}
