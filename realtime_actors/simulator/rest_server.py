@@ -195,8 +195,9 @@ class _Handler(ResponseWriter):
     def _serve(self) -> None:
         try:
             self._handle()
-        except ClientGone as exc:
-            logger.info("rest simulator: %s %s abandoned: %s", self.command, self.path, exc)
+        except (ClientGone, ConnectionResetError, ConnectionAbortedError) as exc:
+            logger.info("rest simulator: %s %s abandoned: %s", self.command, self.path,
+                        exc if isinstance(exc, ClientGone) else type(exc).__name__)
             self.close_connection = True
         except Exception:
             logger.exception("rest simulator: %s %s failed", self.command, self.path)

@@ -7,7 +7,7 @@ import json
 import logging
 import socket
 import struct
-import threading
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -36,36 +36,48 @@ class _Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.records: list[logging.LogRecord] = []
-        self.closed = threading.Event()
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
-        if "closed the connection" in record.getMessage():
-            self.closed.set()
 
 
-def test_a_client_resetting_a_keep_alive_connection_is_one_log_line(
-    server: RestServer, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def sim_logs() -> Iterator[_Records]:
+    """Records of the simulator's loggers at INFO and above."""
     handler = _Records()
-    rest_logger = logging.getLogger("realtime_actors.simulator.rest_http")
-    rest_logger.addHandler(handler)
-    old_level = rest_logger.level
-    rest_logger.setLevel(logging.INFO)
+    sim_logger = logging.getLogger("realtime_actors.simulator")
+    old_level = sim_logger.level
+    sim_logger.addHandler(handler)
+    sim_logger.setLevel(logging.INFO)
     try:
-        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-        sock.sendall(f"GET /v1/nothing HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
-                     "Connection: keep-alive\r\n\r\n".encode())
-        assert sock.recv(4096).startswith(b"HTTP/1.1 404")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.close()  # RST instead of FIN
-        assert handler.closed.wait(5)
+        yield handler
     finally:
-        rest_logger.removeHandler(handler)
-        rest_logger.setLevel(old_level)
-    resets = [r for r in handler.records if "closed the connection" in r.getMessage()]
-    assert len(resets) == 1 and resets[0].levelno == logging.INFO and resets[0].exc_info is None
+        sim_logger.removeHandler(handler)
+        sim_logger.setLevel(old_level)
+
+
+def _reset(sock: socket.socket) -> None:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()  # RST instead of FIN
+
+
+@pytest.mark.parametrize("where", ["between requests", "mid-body"])
+def test_a_client_resetting_a_keep_alive_connection_logs_no_traceback(
+    server: RestServer, sim_logs: _Records, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    head = f"Host: x\r\nAuthorization: Bearer {KEY}\r\nConnection: keep-alive\r\n"
+    sock.sendall(f"GET /v1/nothing HTTP/1.1\r\n{head}\r\n".encode())
+    assert sock.recv(4096).startswith(b"HTTP/1.1 404")
+    if where == "mid-body":
+        sock.sendall(f"POST /v1/audio/speech HTTP/1.1\r\n{head}Content-Length: 100\r\n\r\n"
+                     "{}".encode())
+    _reset(sock)
+    server.stop()  # joins the connection's thread: everything it logs is logged now
     assert "Traceback" not in capsys.readouterr().err
+    assert [r for r in sim_logs.records if r.levelno > logging.INFO or r.exc_info] == []
+    if where == "mid-body":  # a reset or a cut-short body, depending on when the RST lands
+        assert [r.getMessage() for r in sim_logs.records if "abandoned" in r.getMessage()]
 
 
 def test_idle_timeout_triggers_a_commit_and_a_response() -> None:
@@ -110,3 +122,20 @@ def test_text_and_audio_together_are_refused_with_an_accurate_message() -> None:
         assert "['audio'] or ['text']" in error["message"]
         assert "'audio', 'text'" not in error["message"]
         assert json.dumps(["text", "audio"]).replace('"', "'") in error["message"]
+
+
+def test_handle_error_is_one_line_for_a_reset_and_a_traceback_otherwise(
+    server: RestServer, sim_logs: _Records, capsys: pytest.CaptureFixture[str]
+) -> None:
+    httpd = server._httpd  # the stdlib calls handle_error inside its own except block
+    assert httpd is not None
+    for exc in (ConnectionResetError(104, "reset"), ValueError("a bug")):
+        try:
+            raise exc
+        except Exception:
+            httpd.handle_error(None, ("127.0.0.1", 9))
+    reset, bug = sim_logs.records
+    assert (reset.levelno, reset.exc_info) == (logging.INFO, None)
+    assert "closed the connection (ConnectionResetError)" in reset.getMessage()
+    assert bug.levelno == logging.ERROR and bug.exc_info is not None
+    assert "Traceback" not in capsys.readouterr().err  # logged, not printed
