@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +21,8 @@ from realtime_actors.simulator.rest_errors import (
     unknown_parameter,
     unsupported_value,
 )
+
+logger = logging.getLogger(__name__)
 
 SPEECH_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
 """Models accepted by the speech endpoint (§5.2)."""
@@ -185,8 +188,15 @@ def speech_audio(request: SpeechRequest) -> SpeechAudio:
     elif request.response_format == "wav":
         data = write_wav(samples, speech_codec.SPEECH_RATE)
     else:
-        data = audio_files.encode_speech(samples, speech_codec.SPEECH_RATE,
-                                         request.response_format)
+        try:
+            data = audio_files.encode_speech(samples, speech_codec.SPEECH_RATE,
+                                             request.response_format)
+        except audio_files.AudioFileError as exc:
+            logger.exception("rest simulator: encoding %s failed", request.response_format)
+            raise RestApiError(
+                500, "The server had an error while processing your request. Sorry about that!",
+                code=None, error_type="server_error",
+            ) from exc
     return SpeechAudio(data=data, seconds=seconds)
 
 

@@ -204,3 +204,15 @@ def test_openai_sdk_speech(server: RestServer) -> None:
         ) as streamed:
             data = b"".join(streamed.iter_bytes())
     assert decode(read_wav(data).samples[:, 0]) == TEXT
+
+
+def test_an_encoder_failure_is_a_500_server_error(
+    server: RestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> bytes:
+        raise audio_files.AudioFileError("cannot encode ogg/libopus: simulated")
+
+    monkeypatch.setattr(audio_files, "encode_speech", broken)  # FFmpeg cannot fail on demand
+    response = _post(server, _body(response_format="opus"))
+    assert response.status_code == 500
+    assert response.json()["error"]["type"] == "server_error"
