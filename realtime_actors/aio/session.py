@@ -45,6 +45,7 @@ class AsyncSession:
         self._relay = relay
         self._loop = loop
         self._ended = False
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"<AsyncSession of {self._session!r}>"
@@ -125,7 +126,11 @@ class AsyncSession:
         return self._session.is_alive()
 
     async def aclose(self, timeout: float = _STOP_TIMEOUT_S) -> None:
-        """Close the session and stop its relay; events already queued stay readable."""
+        """Close the session and stop its relay (idempotent); events already queued stay
+        readable, ``SessionEndedEvent`` last."""
+        if self._closed:
+            return
+        self._closed = True
         await self._call(self._session.close, timeout)
         await self._call(functools.partial(self._relay.stop, block=True, timeout=timeout))
 
