@@ -146,7 +146,7 @@ class Playout:
         while self._out:
             head = self._out[0]
             if isinstance(head, FrameOut):
-                if self._playing_until - now > self.lead_s:
+                if self._playing_until - now > self.lead_s + 1e-9:
                     break
                 self._playing_until = (max(self._playing_until, now)
                                        + len(head.payload) / ULAW_BYTES_PER_MS / 1000.0)
