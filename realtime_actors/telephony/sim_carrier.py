@@ -113,14 +113,24 @@ class SimulatedCarrier:
         returns its text."""
         async def heard_text() -> str:
             async with self._changed:
-                while True:
-                    audio = bytes(self.heard[self._answer_start:])
-                    text = decode(ulaw_decode(audio), 8000) if audio else None
-                    if text is not None:
-                        self._answer_start = len(self.heard)
-                        return text
+                while (text := self.heard_text()) is None:
                     await self._changed.wait()
+                return text
         return await asyncio.wait_for(heard_text(), timeout)
+
+    async def wait_drained(self, timeout: float) -> None:
+        """Wait until the speaker has played everything the bridge sent so far."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: not self._speaker), timeout)
+
+    def heard_text(self) -> str | None:
+        """The codec speech heard since the last answer, if it decodes (then the next
+        answer starts here)."""
+        audio = bytes(self.heard[self._answer_start:])
+        text = decode(ulaw_decode(audio), 8000) if audio else None
+        if text is not None:
+            self._answer_start = len(self.heard)
+        return text
 
     async def barge_in(self, text: str, *, after_marks: int, timeout: float) -> int:
         """Once ``after_marks`` more marks have played, stop the speaker and say ``text``;
