@@ -16,6 +16,7 @@ from typing import Any
 import pykka
 import websocket
 
+from .handshake_errors import handshake_failure_reason
 from .io_hub import HubConnection, IOHub, shared_hub
 from .io_hub_socket import abort_socket, make_non_blocking
 from .messages import SocketClosed, SocketOpened
@@ -95,7 +96,8 @@ class HubReader:
         try:
             ws = self._connect()
         except websocket.WebSocketBadStatusException as exc:
-            self._tell(SocketClosed(generation, None, f"handshake failed: {exc}",
+            reason = f"handshake failed: {handshake_failure_reason(exc)}"
+            self._tell(SocketClosed(generation, None, reason,
                                     error=exc, handshake_status=exc.status_code))
             return
         except Exception as exc:  # DNS, refused, TLS, timeout: reported, never raised here

@@ -23,6 +23,7 @@ import pykka
 import websocket
 
 from .errors import ConfigError
+from .handshake_errors import handshake_failure_reason
 from .io_hub import IO_MODES, MAX_BATCH, IOHub, close_details, io_mode
 from .io_hub_connect import HubReader
 from .messages import SocketClosed, SocketFrames, SocketOpened
@@ -98,7 +99,8 @@ class SocketReader:
         try:
             ws = self._connect()
         except websocket.WebSocketBadStatusException as exc:
-            self._tell(SocketClosed(self._generation, None, f"handshake failed: {exc}",
+            reason = f"handshake failed: {handshake_failure_reason(exc)}"
+            self._tell(SocketClosed(self._generation, None, reason,
                                     error=exc, handshake_status=exc.status_code))
             return
         except Exception as exc:  # DNS, refused, TLS, timeout: reported, never raised here

@@ -88,3 +88,7 @@ class RunConfig:
     """Client events queued while disconnected before user calls are refused."""
     reconnect: ReconnectPolicy = attrs.field(factory=ReconnectPolicy)
     """What happens when the connection drops (by default: reconnect and restore)."""
+    retry_first_connection: bool = True
+    """False: a first connection that cannot be made (refused, unreachable, a rejected
+    handshake) ends the session at once with ``ErrorEvent(code="connect_failed" |
+    "http_<status>")`` instead of being retried like a lost one (interactive tools)."""

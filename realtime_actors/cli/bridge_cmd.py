@@ -158,5 +158,5 @@ def run_bridge(args: argparse.Namespace, out: TextIO | None = None) -> int:
         config.build_url()
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    key = require_api_key()
+    key = require_api_key(args.url, NAME)
     return asyncio.run(_serve(args, attrs.evolve(config, api_key=key), out))
