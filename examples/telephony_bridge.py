@@ -17,6 +17,7 @@ from realtime_actors.protocol.audio import resample, ulaw_decode, write_wav
 from realtime_actors.simulator import Scenario
 from realtime_actors.simulator.scenario import ReplyContext, default_reply
 from realtime_actors.telephony import (
+    AnswerPlayedEvent,
     BridgeConfig,
     BridgeServer,
     CallClearedEvent,
@@ -43,7 +44,7 @@ class CallLog:
         self.answers = 0
         self.interruptions = 0
         self.digits = ""
-        self.turn_ended = asyncio.Event()
+        self.answer_played = asyncio.Event()
 
     def __call__(self, _bridge: Any, event: Any) -> None:
         if isinstance(event, CallStartedEvent):
@@ -57,17 +58,17 @@ class CallLog:
             say(f"[bridge] caller pressed {event.digit}")
         elif isinstance(event, rt.AgentEndEvent) and event.status == "completed":
             self.answers += 1
-            self.turn_ended.set()
+        elif isinstance(event, AnswerPlayedEvent):
+            self.answer_played.set()
 
 
 async def _answer(call: SimulatedCarrier, log: CallLog, timeout: float, live: bool) -> str:
     """Offline, the simulator's answer is codec speech: wait until the caller heard all of
-    it. Live, wait for the end of the response and for the caller's speaker to go quiet."""
+    it. Live, wait until the bridge says the caller heard a whole answer."""
     if not live:
         return await call.hear_answer(timeout)
-    await asyncio.wait_for(log.turn_ended.wait(), timeout)
-    log.turn_ended.clear()
-    await call.wait_drained(timeout)
+    await asyncio.wait_for(log.answer_played.wait(), timeout)
+    log.answer_played.clear()
     return f"{len(call.heard) // 8} ms of audio so far"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .bridge import BridgeConfig, CarrierSocket, EventHook, TelephonyBridge
 from .call_events import (
+    AnswerPlayedEvent,
     CallClearedEvent,
     CallEvent,
     CallStartedEvent,
@@ -32,6 +33,7 @@ from .server import BridgeServer
 from .sim_carrier import SimulatedCarrier
 
 __all__ = [
+    "AnswerPlayedEvent",
     "BridgeConfig",
     "BridgeMessage",
     "BridgeServer",

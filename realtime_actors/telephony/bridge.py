@@ -6,7 +6,8 @@ session override, so it survives handoffs). Answer audio goes back in 20 ms fram
 (:class:`~realtime_actors.telephony.playout.Playout`); marks the carrier reports played feed
 the session's :class:`~realtime_actors.PlaybackTracker`, so an interruption truncates at what
 the caller heard, and is followed by ``clear``. DTMF and the call's start become
-:mod:`~realtime_actors.telephony.call_events`. The call ends on ``stop``, a closed socket or
+:mod:`~realtime_actors.telephony.call_events` (and ``AnswerPlayedEvent`` once the caller
+heard a whole answer). The call ends on ``stop``, a closed socket or
 the session's end; the session is closed either way.
 
 The socket is anything with ``async recv() -> str``, ``async send(str)`` and
@@ -40,6 +41,7 @@ from ..protocol.session_config import SessionModelSettings
 from ..run_config import ModelConfig, RunConfig
 from ..session import SessionClosedError
 from .call_events import (
+    AnswerPlayedEvent,
     CallClearedEvent,
     CallEvent,
     CallStartedEvent,
@@ -218,6 +220,9 @@ class TelephonyBridge:
         elif isinstance(message, Mark):
             for heard in self.playout.on_mark(message.name):
                 self.tracker.on_play_ms(heard.item_id, heard.content_index, heard.ms)
+                if heard.done:
+                    await self._emit(AnswerPlayedEvent(item_id=heard.item_id,
+                                                       content_index=heard.content_index))
         elif isinstance(message, Dtmf):
             self._digits += message.digit
             await self._emit(DtmfEvent(digit=message.digit, stream_sid=message.stream_sid))

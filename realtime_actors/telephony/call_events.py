@@ -41,6 +41,14 @@ class CallClearedEvent(CallEvent):
     dropped_frames: int
 
 
+@attrs.frozen(kw_only=True)
+class AnswerPlayedEvent(CallEvent):
+    """The carrier played the closing mark of an answer: the caller heard all of it."""
+
+    item_id: str
+    content_index: int
+
+
 EndReason = Literal["stop", "hangup", "session_ended"]
 """How a call ended: the carrier's ``stop``, the socket closed without one, or the session
 ended by itself."""

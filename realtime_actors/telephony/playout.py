@@ -1,7 +1,7 @@
 """Outgoing call audio, sans-I/O: carrier-sized frames, marks, pacing and what was heard.
 
 :class:`Playout` cuts the answer's μ-law audio into 20 ms frames (160 bytes), places a mark
-after every ``mark_every`` frames and at the end of each answer, and releases frames in real
+after every ``mark_every`` frames and one closing each answer, and releases frames in real
 time: a frame goes out once the audio already sent would finish playing within ``lead_ms``
 (so the carrier holds little that a ``clear`` must throw away, and tiny chunks never reach
 it). When the carrier reports a mark played, :meth:`Playout.on_mark` says how many
@@ -50,6 +50,8 @@ class Heard:
     item_id: str
     content_index: int
     ms: float
+    done: bool = False
+    """The item's closing mark: the caller has heard all of its audio."""
 
 
 @attrs.frozen
@@ -58,6 +60,7 @@ class _Pending:
     item_id: str
     content_index: int
     ms: float
+    done: bool
 
 
 class Playout:
@@ -103,14 +106,20 @@ class Playout:
             self._queue_frame(data[start:start + frame_bytes])
 
     def end_item(self) -> None:
-        """The item's audio is complete: send what is left and a closing mark."""
+        """The item's audio is complete: send what is left and a closing mark (the mark
+        just queued after the last frame, if any, becomes it), so the carrier's report of it
+        means the whole item was heard."""
         if self._item is None:
             return
         if self._partial:
             self._queue_frame(self._partial)
             self._partial = b""
-        if self._since_mark:
-            self._queue_mark()
+        last = self._out[-1] if self._out else None
+        if (self._since_mark == 0 and isinstance(last, MarkOut) and self._pending
+                and self._pending[-1].name == last.name):
+            self._pending[-1] = attrs.evolve(self._pending[-1], done=True)
+        else:
+            self._queue_mark(done=True)
         self._item = None
 
     def _queue_frame(self, payload: bytes) -> None:
@@ -124,13 +133,13 @@ class Playout:
         if self._since_mark >= self.mark_every:
             self._queue_mark()
 
-    def _queue_mark(self) -> None:
+    def _queue_mark(self, done: bool = False) -> None:
         assert self._item is not None
         self._marks += 1
         name = f"m{self._marks}"
         item_id, index = self._item
         self._out.append(MarkOut(name=name))
-        self._pending.append(_Pending(name, item_id, index, self._since_mark_ms))
+        self._pending.append(_Pending(name, item_id, index, self._since_mark_ms, done))
         self._since_mark = 0
         self._since_mark_ms = 0.0
 
@@ -168,7 +177,7 @@ class Playout:
         while self._pending:
             mark = self._pending.popleft()
             heard.append(Heard(item_id=mark.item_id, content_index=mark.content_index,
-                               ms=mark.ms))
+                               ms=mark.ms, done=mark.done))
             self.marks_heard += 1
             if mark.name == name:
                 break

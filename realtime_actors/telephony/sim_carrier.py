@@ -118,11 +118,6 @@ class SimulatedCarrier:
                 return text
         return await asyncio.wait_for(heard_text(), timeout)
 
-    async def wait_drained(self, timeout: float) -> None:
-        """Wait until the speaker has played everything the bridge sent so far."""
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: not self._speaker), timeout)
-
     def heard_text(self) -> str | None:
         """The codec speech heard since the last answer, if it decodes (then the next
         answer starts here)."""

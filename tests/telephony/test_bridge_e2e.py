@@ -12,6 +12,7 @@ import pytest
 import realtime_actors as rt
 from realtime_actors.simulator import Scenario, Simulator
 from realtime_actors.telephony import (
+    AnswerPlayedEvent,
     BridgeConfig,
     BridgeServer,
     CallClearedEvent,
@@ -49,9 +50,16 @@ def _agents() -> rt.RealtimeAgent:
 class Recorder:
     def __init__(self) -> None:
         self.events: list[Any] = []
+        self._played = asyncio.Event()  # binds to the loop that first waits on it
 
     def __call__(self, _bridge: Any, event: Any) -> None:
         self.events.append(event)
+        if isinstance(event, AnswerPlayedEvent):
+            self._played.set()
+
+    async def answer_played(self, timeout: float) -> None:
+        """Wait until an AnswerPlayedEvent came (the carrier played the closing mark)."""
+        await asyncio.wait_for(self._played.wait(), timeout)
 
     def of(self, kind: type) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind)]
@@ -72,6 +80,7 @@ def test_a_spoken_question_gets_a_spoken_answer_in_paced_frames_with_marks(
             async with SimulatedCarrier.dial(server.url) as call:
                 call.say("what time is it")
                 answer = await call.hear_answer(WAIT_S)
+                await recorder.answer_played(WAIT_S)
             summaries = await server.wait_calls(1, WAIT_S)
         return answer, call, summaries[0]
 
@@ -84,6 +93,9 @@ def test_a_spoken_question_gets_a_spoken_answer_in_paced_frames_with_marks(
     assert not any(isinstance(m, Clear) for m in call.received)
     assert summary.ended_by == "stop" and summary.stream_sid == call.stream_sid
     assert summary.marks_heard == summary.marks_sent == len(marks)
+    played = recorder.of(AnswerPlayedEvent)
+    audio_items = {e.item_id for e in recorder.of(rt.AudioEvent)}
+    assert [p.item_id for p in played] == sorted(audio_items)
     started = recorder.of(CallStartedEvent)
     assert [s.stream_sid for s in started] == [call.stream_sid]
     assert isinstance(recorder.events[-1], rt.SessionEndedEvent)

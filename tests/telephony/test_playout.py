@@ -39,11 +39,24 @@ def test_marks_played_report_what_was_heard_per_item_in_order() -> None:
     playout.add("item_1", 0, b"\xff" * 160)
     playout.add("item_2", 1, b"\xff" * 80)  # a new item ends the previous one
     playout.end_item()
+    # the mark after an item's last frame closes it (done)
     assert _kinds(playout.due(0.0)) == ["F160", "m1", "F80", "m2"]
-    assert playout.on_mark("m2") == [Heard(item_id="item_1", content_index=0, ms=20.0),
-                                     Heard(item_id="item_2", content_index=1, ms=10.0)]
+    assert playout.on_mark("m2") == [
+        Heard(item_id="item_1", content_index=0, ms=20.0, done=True),
+        Heard(item_id="item_2", content_index=1, ms=10.0, done=True)]
     assert playout.on_mark("m1") == []  # already reported
     assert playout.marks_heard == 2 and playout.pending_marks == 0
+
+
+def test_an_item_ending_after_its_last_mark_was_sent_gets_an_empty_closing_mark() -> None:
+    playout = Playout(mark_every=1, lead_ms=10_000)
+    playout.add("item_1", 0, b"\xff" * 160)
+    assert _kinds(playout.due(0.0)) == ["F160", "m1"]
+    playout.end_item()
+    assert _kinds(playout.due(0.0)) == ["m2"]
+    assert playout.on_mark("m2") == [Heard(item_id="item_1", content_index=0, ms=20.0),
+                                     Heard(item_id="item_1", content_index=0, ms=0.0,
+                                           done=True)]
 
 
 def test_clear_drops_queued_frames_and_forgets_marks_the_carrier_echoes() -> None:
