@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -156,3 +157,22 @@ def test_missing_key_raises_auth_error_and_leaves_nothing_running(
 
     run_async(main)
     assert pykka.ActorRegistry.get_all() == []
+
+
+def test_sessions_do_not_cost_a_thread_each(sim: Simulator) -> None:
+    async def main() -> tuple[int, int]:
+        async with contextlib.AsyncExitStack() as stack:
+            first = await stack.enter_async_context(
+                arun(_echo(), config=_text(), model_config=_model(sim)))
+            await first.wait_for(rt.ConnectionEvent, WAIT_S)
+            one = threading.active_count()
+            sessions = [await stack.enter_async_context(
+                arun(_echo(), config=_text(), model_config=_model(sim))) for _ in range(10)]
+            for session in sessions:
+                await session.send_message("hi")
+            for session in sessions:
+                await session.wait_for(rt.AgentEndEvent, WAIT_S)
+            return one, threading.active_count()
+
+    one, eleven = run_async(main)
+    assert eleven - one < 5, (one, eleven)  # ten more sessions, a few shared threads at most
