@@ -76,3 +76,12 @@ def test_help_and_unknown_commands_stay_in_the_chat(tmp_path: Path) -> None:
     assert texts == ["/slash", "hello"]
     assert "[chat] commands: /help shows this;" in result.stdout
     assert "[chat] unknown command '/nonsense'; /help lists the commands" in result.stdout
+
+
+def test_a_failed_probe_is_printed_once(tmp_path: Path) -> None:
+    url = f"ws://127.0.0.1:{_closed_port()}/v1/realtime"
+    result = run_cli(["probe", "--url", url], clean_env(tmp_path, OPENAI_API_KEY=SECRET_KEY))
+    assert result.returncode == EXIT_FAILURE
+    assert len(result.stdout.splitlines()) == 1
+    assert result.stdout.startswith("realtime probe failed:")
+    assert result.stderr == ""  # not logged a second time
