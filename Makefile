@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(PY) examples/run_all.py --out demo-output
 
 simulator: $(STAMP)
-	$(PY) -m realtime_actors.simulator --host 127.0.0.1 --port 8765
+	$(PY) -m realtime_actors.simulator --host 127.0.0.1 --port 8765 --http-port 8766
 
 soak: $(STAMP)
 	rm -f chaos-report.jsonl

@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 
 from .actor_pool import ActorPool, PoolStats, default_pool
 from .agent import Handoff, RealtimeAgent, RunContext, agent, handoff, handoff_tool_name
+from .aio import AsyncSession, arun
 from .auth import ApiKey, resolve_api_key
 from .diagnostics import (
     DiagnosticsInputError,
@@ -88,6 +89,7 @@ __all__ = [
     "AgentEndEvent",
     "AgentStartEvent",
     "ApiKey",
+    "AsyncSession",
     "AudioEndEvent",
     "AudioEvent",
     "AudioFormatError",
@@ -152,6 +154,7 @@ __all__ = [
     "WebSocketActor",
     "__version__",
     "agent",
+    "arun",
     "classify_disconnect",
     "default_pool",
     "format_probe_failure",

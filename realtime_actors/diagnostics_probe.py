@@ -25,6 +25,7 @@ from .auth import ApiKey, auth_headers, redact, resolve_api_key
 from .diagnostics_classify import extract_session_id
 from .diagnostics_types import ProbeError, ProbeProof, format_probe_failure
 from .errors import ConfigError
+from .handshake_errors import rejection_of
 from .run_config import ModelConfig
 from .tls import websocket_sslopt
 
@@ -33,7 +34,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_PROBE_PROMPT = "Reply with the single word: ok"
 """The text of the probe's user message."""
 
-_BODY_EXCERPT = 200
 _HANDSHAKE = "the WebSocket handshake"
 
 
@@ -255,26 +255,9 @@ class _Probe:
                            type="connection_closed", close_code=code)
 
     def _handshake_error(self, exc: websocket.WebSocketBadStatusException) -> ProbeError:
-        status = exc.status_code
-        body = exc.resp_body or b""
-        text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else str(body)
-        parsed: Any = None
-        try:
-            parsed = json.loads(text) if text.strip() else None
-        except json.JSONDecodeError:
-            parsed = None
-        error = parsed.get("error") if isinstance(parsed, dict) else None
-        if isinstance(error, Mapping) and isinstance(error.get("message"), str):
-            fields = {k: error.get(k) if isinstance(error.get(k), str) else None
-                      for k in ("code", "type", "param")}
-            return self._error(error["message"], status=status, raw=parsed, **fields)
-        message = f"the WebSocket handshake was answered with HTTP {status}"
-        if exc.status_message:
-            message += f" {exc.status_message}"
-        if text.strip():
-            message += f": {' '.join(text.split())[:_BODY_EXCERPT]}"
-        return self._error(message, type="handshake_error", status=status,
-                           raw=parsed if isinstance(parsed, dict) else None)
+        rejection = rejection_of(exc)
+        return self._error(rejection.message, status=rejection.status, raw=rejection.raw,
+                           code=rejection.code, type=rejection.type, param=rejection.param)
 
     def _close(self, ws: websocket.WebSocket) -> None:
         """Close the socket in every path: a close frame (unless the server closed first), then
@@ -348,8 +331,7 @@ def probe_text_turn(
         timeout=float(timeout),
     )
     proof = probe.run(headers, sslopt)
-    if proof.ok:
-        logger.info("%s", format_probe_failure(proof))
-    else:
-        logger.warning("%s", format_probe_failure(proof))
+    # INFO either way: a failure is the caller's to report (it is in the proof), and a
+    # WARNING here printed it twice in every tool that shows the proof
+    logger.info("%s", format_probe_failure(proof))
     return proof

@@ -1,8 +1,8 @@
 """Connecting for the I/O hub: the blocking handshake on a short-lived thread, then the hand-off.
 
-:class:`HubReader` is what :class:`~realtime_actors.reader.SocketReader` uses in hub mode. Its
-``handle`` stands in for the reader thread of thread mode: alive from ``start()`` until the
-connection has been reported closed (or its owner is gone), and joinable with a timeout.
+:class:`HubReader` is what :class:`~realtime_actors.reader.SocketReader` uses. Its ``handle``
+is thread-like: alive from ``start()`` until the connection has been reported closed (or its
+owner is gone), and joinable with a timeout.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import pykka
 import websocket
 
+from .handshake_errors import handshake_failure_reason
 from .io_hub import HubConnection, IOHub, shared_hub
 from .io_hub_socket import abort_socket, make_non_blocking
 from .messages import SocketClosed, SocketOpened
@@ -99,7 +100,8 @@ class HubReader:
         try:
             ws = self._connect()
         except websocket.WebSocketBadStatusException as exc:
-            self._tell(SocketClosed(generation, None, f"handshake failed: {exc}",
+            reason = f"handshake failed: {handshake_failure_reason(exc)}"
+            self._tell(SocketClosed(generation, None, reason,
                                     error=exc, handshake_status=exc.status_code))
             return
         except Exception as exc:  # DNS, refused, TLS, timeout: reported, never raised here

@@ -121,3 +121,7 @@ class RunConfig:
     a dropped connection (default 60 s of PCM16 at 24 kHz, 2.88 MB; the oldest goes first)."""
     reconnect: ReconnectPolicy = attrs.field(factory=ReconnectPolicy)
     """What happens when the connection drops (by default: reconnect and restore)."""
+    retry_first_connection: bool = True
+    """False: a first connection that cannot be made (refused, unreachable, a rejected
+    handshake) ends the session at once with ``ErrorEvent(code="connect_failed" |
+    "http_<status>")`` instead of being retried like a lost one (interactive tools)."""

@@ -216,7 +216,9 @@ class SessionActor(PooledActor, Supervised):
         self._apply(self.core.on_disconnected(resume=policy.resume_responses))
         if self.core.closed or self._state.ended or message.requested:
             return
-        if retry:
+        never_connected = (self.core.connections == 0
+                           and not self._run_config.retry_first_connection)
+        if retry and not never_connected:
             self._state.attempt += 1
             reason = "session_expired" if self.core.expiring else message.reason
             logger.info("connection lost (%s); reconnecting, attempt %d", reason,
@@ -224,7 +226,10 @@ class SessionActor(PooledActor, Supervised):
             self._emit(ev.ConnectionEvent(status="reconnecting", attempt=self._state.attempt,
                                           reason=reason))
             return
-        if message.handshake_status is not None:
+        if never_connected and message.handshake_status is None:
+            text = f"could not connect: {message.reason.removeprefix('connect failed: ')}"
+            code = "connect_failed"
+        elif message.handshake_status is not None:
             text = f"handshake rejected with HTTP {message.handshake_status}"
             code = f"http_{message.handshake_status}"
         elif not message.abnormal and was_connected:

@@ -144,6 +144,7 @@ class SessionCore(ToolCallsMixin):
         self.configured = True
         settings = self.effective_settings()
         self._configure_journal(settings)
+        self.follow_output_format(settings)
         tools = settings.tools if isinstance(settings.tools, tuple) else ()
         self.advertised_tools = frozenset(
             name for name in (getattr(t, "name", None) for t in tools) if isinstance(name, str))
@@ -418,6 +419,12 @@ class SessionCore(ToolCallsMixin):
         if self.history.upsert(item, previous_item_id):
             return [Emit(ev.HistoryAddedEvent(item=self.history.get(item.item_id)))]
         return [Emit(ev.HistoryUpdatedEvent(history=self.history.snapshot()))]
+
+    def follow_output_format(self, settings: SessionModelSettings) -> None:
+        """Count delivered audio in the session's output format (``audio/pcmu`` is 8 bytes
+        per ms, not PCM16's 48), so truncation positions stay right in G.711 sessions."""
+        if settings.output_audio_format is not UNSET:
+            self.estimator.set_audio_format(settings.output_audio_format.to_wire())
 
 
 def _merge_all(layers: list[SessionModelSettings]) -> SessionModelSettings:

@@ -1,7 +1,8 @@
 """The ``realtime-actors`` command line (``python -m realtime_actors``).
 
 Subcommands, one module each: ``simulator`` (serve the embedded simulator with faults),
-``probe`` (the diagnostics probe) and ``chat`` (an interactive text session).
+``probe`` (the diagnostics probe), ``chat`` (an interactive text session) and ``bridge``
+(the telephony bridge).
 Exit status: 0 success, 1 the command ran and failed, 2 bad usage or configuration.
 """
 
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import chat, probe, simulator_cmd
+from . import bridge_cmd, chat, probe, simulator_cmd
 from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "CliError", "build_parser", "main"]
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulator_cmd.register(subparsers)
     probe.register(subparsers)
     chat.register(subparsers)
+    bridge_cmd.register(subparsers)
     return parser
 
 

@@ -22,7 +22,7 @@ from ..run_config import ModelConfig, RunConfig
 from ..session import Session, SessionClosedError, run
 from ..simulator import Scenario, Simulator
 from .chat_demo import build_agent, demo_tool_arguments
-from .chat_input import QUIT_COMMANDS, InputFeed, input_lines
+from .chat_input import QUIT_COMMANDS, InputFeed, input_lines, local_command
 from .chat_view import ChatView
 from .common import (
     EXIT_FAILURE,
@@ -71,7 +71,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                         metavar="SECONDS",
                         help="give up waiting for an answer after this long "
                         f"(default {DEFAULT_TURN_TIMEOUT_S:g})")
-    add_log_level(parser)
+    add_log_level(parser, default="ERROR")  # connection trouble is shown as chat lines
     parser.set_defaults(func=run_chat)
     return parser
 
@@ -129,7 +129,8 @@ class ChatLoop:
 def _chat(model_config: ModelConfig, args: argparse.Namespace, stdin: TextIO, out: TextIO,
           signals: StopSignals) -> int:
     run_config = RunConfig(
-        model_settings=SessionModelSettings(output_modalities=["text"]), raw_events=False)
+        model_settings=SessionModelSettings(output_modalities=["text"]), raw_events=False,
+        retry_first_connection=False)  # a first connection that fails: one line, at once
     first_agent = build_agent(args.instructions, args.demo_tools)
     try:
         session = run(first_agent, config=run_config, model_config=model_config)
@@ -143,13 +144,18 @@ def _chat(model_config: ModelConfig, args: argparse.Namespace, stdin: TextIO, ou
         with signals.interruptible():
             if loop.start(model_config.connect_timeout_s + STOP_TIMEOUT_S):
                 view.line(f"[chat] connected to {model_config.url} as {first_agent.name}; "
-                          "type /quit or end the input to leave")
+                          "type /help for commands, /quit or end the input to leave")
                 while (text := feed.next_line()) is not None:
-                    if not loop.send(text):
+                    shown, sent = local_command(text)
+                    if shown is not None:
+                        view.line(shown)
+                    if sent is not None and not loop.send(sent):
                         break
             elif view.ended_reason is None:
                 view.line("[chat] the connection did not open in time")
                 ended_by_itself = True
+            elif view.connect_failure is not None:
+                view.line(_with_hint(view.connect_failure, model_config.url))
     except StopRequested as exc:
         view.line(f"[chat] interrupted ({exc.signum.name})")
     except KeyboardInterrupt:
@@ -159,8 +165,19 @@ def _chat(model_config: ModelConfig, args: argparse.Namespace, stdin: TextIO, ou
         ended_by_itself = ended_by_itself or view.ended_reason is not None
         feed.close()
         loop.close()
-    view.line("[chat] session closed")
+    if view.connected:
+        view.line("[chat] session closed")
     return EXIT_FAILURE if ended_by_itself else EXIT_OK
+
+
+def _with_hint(failure: str, url: str) -> str:
+    """The failure line of a first connection, with what to check."""
+    if " http_401" in failure or " http_403" in failure:
+        return f"{failure} (check the API key: OPENAI_API_KEY or CODEX_API_KEY)"
+    if " connect_failed" in failure:
+        where = url.partition("?")[0]
+        return f"{failure} (is {where} reachable?)"
+    return failure
 
 
 def run_chat(args: argparse.Namespace, stdin: TextIO | None = None,
@@ -182,5 +199,5 @@ def run_chat(args: argparse.Namespace, stdin: TextIO | None = None,
             config.build_url()
         except ConfigError as exc:
             raise CliError(str(exc)) from None
-        key = require_api_key()
+        key = require_api_key(args.url, NAME)
         return _chat(attrs.evolve(config, api_key=key), args, stdin, out, signals)

@@ -14,6 +14,25 @@ from .stop_signals import WAIT_SLICE_S
 logger = logging.getLogger(__name__)
 
 QUIT_COMMANDS = ("/quit", "/exit")
+HELP_TEXT = ("[chat] commands: /help shows this; /quit or /exit leaves (so do end of input and "
+             "Ctrl-C). Other lines go to the model; start a line with // to send one "
+             "beginning with /.")
+
+
+def local_command(text: str) -> tuple[str | None, str | None]:
+    """Split a chat line into (what to show locally, what to send to the model).
+
+    ``/help`` and unknown ``/commands`` are answered here and never sent; ``//text`` sends
+    ``/text``; any other line is sent as is. (Quit commands end the input before this.)
+    """
+    if text.startswith("//"):
+        return None, text[1:]
+    if not text.startswith("/"):
+        return None, text
+    if text.lower() in ("/help", "/?"):
+        return HELP_TEXT, None
+    name = text.split(maxsplit=1)[0]
+    return f"[chat] unknown command {name!r}; /help lists the commands", None
 
 
 def input_lines(stream: TextIO, out: TextIO, prompt: str) -> Iterator[str]:

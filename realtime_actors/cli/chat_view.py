@@ -38,6 +38,9 @@ class ChatView:
         """The session's first connection is open."""
         self.ended_reason: str | None = None
         """Set when the session ended (``closed`` when it was closed by the user)."""
+        self.connect_failure: str | None = None
+        """Before the first connection: the one line saying why it could not be made (the
+        error, disconnect and end events are then not shown one by one)."""
 
     def handle(self, event: ev.SessionEvent) -> bool:
         """Show ``event``; returns True when it completes the current user turn."""
@@ -59,6 +62,9 @@ class ChatView:
             self.line(f"[handoff] {event.from_agent.name} -> {event.to_agent.name}")
         elif isinstance(event, ev.AgentEndEvent):
             return self._agent_end(event)
+        elif not self.connected and isinstance(event, ev.ErrorEvent | ev.ConnectionEvent
+                                               | ev.SessionEndedEvent):
+            return self._before_connected(event)
         elif isinstance(event, ev.ErrorEvent):
             code = f" {event.code}" if event.code else ""
             self.line(f"[error] {event.source}{code}: {event.message}")
@@ -75,6 +81,28 @@ class ChatView:
         return False
 
     # ------------------------------------------------------------------ events
+    def _before_connected(self, event: ev.SessionEvent) -> bool:
+        if isinstance(event, ev.ConnectionEvent):
+            if event.status == "connected":
+                self._connection(event)
+            elif event.status == "disconnected" and event.reason and self.connect_failure:
+                detail = event.reason.removeprefix("handshake failed: ")
+                if detail.startswith("HTTP "):
+                    self.connect_failure = f"{self.connect_failure.split(':')[0]}: {detail}"
+            elif event.status == "reconnecting":
+                self._connection(event)
+            return False
+        if isinstance(event, ev.ErrorEvent):
+            code = f" {event.code}" if event.code else ""
+            if event.recoverable:
+                self.line(f"[error] {event.source}{code}: {event.message}")
+            else:
+                self.connect_failure = f"[error] {event.source}{code}: {event.message}"
+            return False
+        assert isinstance(event, ev.SessionEndedEvent)
+        self.ended_reason = event.reason
+        return True
+
     def _tool_end(self, event: ev.ToolEndEvent) -> bool:
         self._running_calls.discard(event.call_id)
         self._awaiting_followup = True

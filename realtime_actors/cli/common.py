@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from ..auth import ApiKey, RedactingFilter, resolve_api_key
 from ..errors import RealtimeError
@@ -79,19 +80,26 @@ def setup_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
 
 
-def require_api_key() -> ApiKey:
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def require_api_key(url: str | None = None, command: str | None = None) -> ApiKey:
     """The API key from the environment (see :func:`realtime_actors.resolve_api_key`); log
     records that would contain it are masked from now on.
 
     Raises :class:`CliError` (exit status 2) when no usable key is found; the message says
-    where it looked, never a key.
+    where it looked, never a key. For a ``url`` on this machine (a simulator) it also says
+    the exact command line that works: any non-empty key.
     """
     try:
         key = resolve_api_key()
     except RealtimeError as exc:
-        raise CliError(
-            f"{exc}. Set OPENAI_API_KEY (or CODEX_API_KEY), or use the simulator."
-        ) from None
+        hint = "Set OPENAI_API_KEY (or CODEX_API_KEY), or use the simulator."
+        if url is not None and urlsplit(url).hostname in LOOPBACK_HOSTS:
+            again = f"realtime-actors {command} --url {url}" if command else "the command"
+            hint = (f"{url} is on this machine: a simulator accepts any non-empty key (unless "
+                    f"started with --api-key), so run: OPENAI_API_KEY=sk-local {again}")
+        raise CliError(f"{exc}. {hint}") from None
     redactor = RedactingFilter([key])
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)

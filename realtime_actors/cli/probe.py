@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         model_config.build_url()
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    key = require_api_key()
+    key = require_api_key(args.url, "probe")
     model_config = attrs.evolve(model_config, api_key=key)
     try:
         proof = probe_text_turn(model_config=model_config, timeout=args.timeout)

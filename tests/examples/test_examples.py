@@ -22,7 +22,7 @@ from tests.examples.support import RUN_TIMEOUT_S, Run, clean_env, finish, start,
 WAV_OPTION_TEXT = "Testing the wav option."
 SCRIPTS = ("realtime_basic", "realtime_tools", "realtime_handoffs", "live_realtime_voice",
            "voice_pipeline", "voice_multi_turn", "voice_with_agent", "threaded_server",
-           "listener_actors")
+           "listener_actors", "telephony_bridge")
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +192,18 @@ def test_listener_actors_log_write_and_measure(offline: dict[str, Run]) -> None:
         assert summary["audio_ms"] == str(w.getnframes() // 24)
     counted = re.search(r"\[metrics\] (\d+) events", result.out)
     assert counted is not None and counted.group(1) == summary["events"]
+
+
+# ---------------------------------------------------------------------------- telephony
+def test_telephony_bridge_answers_truncates_on_barge_in_and_sees_dtmf(
+        offline: dict[str, Run]) -> None:
+    result = ok(offline, "telephony_bridge")
+    assert "[caller] heard: You said: When are you open?" in result.out, result.describe()
+    match = re.search(r"\[caller\] heard (\d+) ms of it", result.out)
+    assert match, result.describe()
+    assert f"truncated at {match.group(1)} ms heard, clear sent" in result.out
+    assert "[caller] heard: You said: Stop, please" in result.out
+    assert "[bridge] caller pressed 1" in result.out
+    assert "interruptions=1 digits=1" in result.out.splitlines()[-1]
+    assert wav_text(result.out_dir / "telephony_caller_heard.wav") == (
+        "You said: When are you open?")  # the first thing the caller heard
