@@ -9,6 +9,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import attrs
 
 from .auth import ApiKey
+from .durable.checkpointer import CheckpointPolicy
+from .durable.store import SessionStore
 from .errors import ConfigError
 from .guardrails import OutputGuardrail
 from .input_journal import DEFAULT_LIMIT_BYTES
@@ -93,3 +95,8 @@ class RunConfig:
     a dropped connection (default 60 s of PCM16 at 24 kHz, 2.88 MB; the oldest goes first)."""
     reconnect: ReconnectPolicy = attrs.field(factory=ReconnectPolicy)
     """What happens when the connection drops (by default: reconnect and restore)."""
+    store: SessionStore | None = None
+    """Where the session saves its snapshot after every change to the conversation (see
+    ``checkpoint``); ``None``: no checkpoints."""
+    checkpoint: CheckpointPolicy = attrs.field(factory=CheckpointPolicy)
+    """How often a session with a ``store`` saves (debounced; one pending save per session)."""

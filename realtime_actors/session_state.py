@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import attrs
@@ -33,3 +34,7 @@ class SessionState:
     end_reason: str | None = None
     give_up_reason: str | None = None
     """Set by the supervisor when it exceeded its restart intensity."""
+    session_id: str = attrs.field(factory=lambda: uuid.uuid4().hex)
+    """The session's id (the key of its snapshots in a store)."""
+    snapshot_count: int = 0
+    """Snapshots taken so far (the sequence number of the latest)."""
