@@ -12,6 +12,8 @@ from .checkpointer import (
     CheckpointStats,
     take_snapshot,
 )
+from .file_store import FileStore
+from .memory_store import MemoryStore
 from .snapshot import (
     SNAPSHOT_VERSION,
     SessionSnapshot,
@@ -22,9 +24,9 @@ from .snapshot import (
 )
 from .store import (
     Fence,
-    FileStore,
+    FencedStore,
     Lease,
-    MemoryStore,
+    LeaseBook,
     SessionStore,
     StaleEpochError,
     StoreError,
@@ -40,8 +42,10 @@ __all__ = [
     "CheckpointStats",
     "Checkpointer",
     "Fence",
+    "FencedStore",
     "FileStore",
     "Lease",
+    "LeaseBook",
     "MemoryStore",
     "SessionSnapshot",
     "SessionStore",

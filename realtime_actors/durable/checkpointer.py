@@ -17,7 +17,7 @@ from ..errors import ConfigError
 from ..event_sink import EventSink
 from .capture import capture_snapshot
 from .snapshot import SessionSnapshot
-from .store import Fence, SessionStore
+from .store import SessionStore
 
 if TYPE_CHECKING:
     from ..session_state import SessionState
@@ -64,8 +64,6 @@ class Checkpoint:
         self.store = store
         self.session_id = session_id
         self.policy = policy
-        self.fence: Fence | None = None
-        """Set by a host holding a lease: every write is fenced with it."""
         self.on_error: Callable[[BaseException], None] | None = None
         self.pending: SessionSnapshot | None = None
         self.due = 0.0
@@ -84,7 +82,7 @@ class Checkpoint:
         with self.save_lock:
             if snapshot.sequence <= self.saved_sequence:
                 return
-            self.store.save(snapshot, fence=self.fence)
+            self.store.save(snapshot)
             self.saved_sequence = snapshot.sequence
             self.last_save = time.monotonic()
 
@@ -187,7 +185,7 @@ class Checkpointer:
                 checkpoint.save_now(snapshot)
                 self.stats.bytes += len(snapshot.to_json())
             if checkpoint.ended and checkpoint.policy.delete_on_end:
-                checkpoint.store.delete(checkpoint.session_id, fence=checkpoint.fence)
+                checkpoint.store.delete(checkpoint.session_id)
         except Exception as exc:  # reported, never silent: logged, counted, handed on
             self.stats.failures += 1
             logger.error("checkpoint of session %s failed: %s: %s", checkpoint.session_id,

@@ -3,23 +3,15 @@ session id, with leases that fence stale writers) and two stores, in memory and 
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
 import logging
-import os
 import re
-import tempfile
-import threading
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import attrs
 
 from ..errors import ConfigError, RealtimeError
-from .snapshot import SessionSnapshot, SnapshotError
+from .snapshot import SessionSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +62,16 @@ class SessionStore(Protocol):
     def session_ids(self, owner: str | None = None) -> list[str]:
         """Ids of the sessions kept (last saved by ``owner``, if given)."""
 
+    def owner_of(self, session_id: str) -> str | None:
+        """Who last saved that session under a fence (``None``: nobody, or released)."""
+
+    def claim(self, session_id: str, fence: Fence) -> bool:
+        """Make ``fence.owner`` the owner of a kept session that has none (or is its
+        already); False if another owner has it or it is not kept."""
+
+    def release(self, session_id: str, fence: Fence) -> None:
+        """Give a session up (its owner becomes ``None``) for another owner to claim."""
+
     def acquire_lease(self, owner: str, ttl_s: float) -> Lease:
         """Take ``owner``'s lease under a new epoch (fencing any earlier holder)."""
 
@@ -89,8 +91,8 @@ def check_session_id(session_id: object) -> str:
 
 
 @attrs.define
-class _LeaseBook:
-    """Epochs and expiry times by owner (shared by both stores; the caller locks)."""
+class LeaseBook:
+    """Epochs and expiry times by owner (the stores' shared lease rules; the caller locks)."""
 
     clock: Callable[[], float]
     epochs: dict[str, int] = attrs.field(factory=dict)
@@ -122,181 +124,53 @@ class _LeaseBook:
                                   f"{self.epochs.get(fence.owner)}); write refused")
 
 
-class MemoryStore:
-    """A :class:`SessionStore` in this process's memory (snapshots kept as JSON text, so
-    a saved snapshot is a copy). Thread-safe."""
+class FencedStore:
+    """A store seen through one lease: every write carries ``fence`` (what a host hands its
+    sessions, so their checkpoints are refused once the lease is lost)."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
-        self._lock = threading.Lock()
-        self._records: dict[str, tuple[str, str | None]] = {}
-        self._leases = _LeaseBook(clock)
-
-    def save(self, snapshot: SessionSnapshot, *, fence: Fence | None = None) -> None:
-        """See :class:`SessionStore`."""
-        session_id = check_session_id(snapshot.session_id)
-        text = snapshot.to_json()
-        with self._lock:
-            self._leases.check(fence)
-            self._records[session_id] = (text, fence.owner if fence else None)
-
-    def load(self, session_id: str) -> SessionSnapshot | None:
-        """See :class:`SessionStore`."""
-        with self._lock:
-            record = self._records.get(check_session_id(session_id))
-        return None if record is None else SessionSnapshot.from_json(record[0])
-
-    def delete(self, session_id: str, *, fence: Fence | None = None) -> None:
-        """See :class:`SessionStore`."""
-        with self._lock:
-            self._leases.check(fence)
-            self._records.pop(check_session_id(session_id), None)
-
-    def session_ids(self, owner: str | None = None) -> list[str]:
-        """See :class:`SessionStore`."""
-        with self._lock:
-            return [sid for sid, (_, who) in self._records.items()
-                    if owner is None or who == owner]
-
-    def acquire_lease(self, owner: str, ttl_s: float) -> Lease:
-        """See :class:`SessionStore`."""
-        with self._lock:
-            return self._leases.acquire(owner, ttl_s)
-
-    def renew_lease(self, fence: Fence, ttl_s: float) -> bool:
-        """See :class:`SessionStore`."""
-        with self._lock:
-            return self._leases.renew(fence, ttl_s)
-
-    def release_lease(self, fence: Fence) -> None:
-        """See :class:`SessionStore`."""
-        with self._lock:
-            self._leases.release(fence)
-
-
-class FileStore:
-    """A :class:`SessionStore` in a directory: one JSON file per session, written atomically
-    (a temporary file renamed over the old one, so a reader or a crash never sees half a
-    record); leases in ``leases.json``. Processes on one machine (or a shared file system
-    with working ``flock``) can share it. ``fsync=True`` also survives a machine crash."""
-
-    def __init__(self, directory: str | os.PathLike[str], *, fsync: bool = False) -> None:
-        self.directory = Path(directory)
-        self._sessions = self.directory / "sessions"
-        self._sessions.mkdir(parents=True, exist_ok=True)
-        self._fsync = fsync
-        self._thread_lock = threading.Lock()
+    def __init__(self, store: SessionStore, fence: Fence) -> None:
+        self.store = store
+        self.fence = fence
 
     def __repr__(self) -> str:
-        return f"FileStore({str(self.directory)!r})"
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        with self._thread_lock, open(self.directory / ".lock", "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def _write(self, path: Path, text: str) -> None:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                if self._fsync:
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-
-    def _book(self) -> _LeaseBook:
-        path = self.directory / "leases.json"
-        book = _LeaseBook(time.time)
-        if path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                book.epochs = {k: int(v) for k, v in data["epochs"].items()}
-                book.expires = {k: float(v) for k, v in data["expires"].items()}
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise StoreError(f"{path} is corrupt: {exc}") from None
-        return book
-
-    def _keep(self, book: _LeaseBook) -> None:
-        self._write(self.directory / "leases.json",
-                    json.dumps({"epochs": book.epochs, "expires": book.expires}))
+        return f"FencedStore({self.store!r}, {self.fence!r})"
 
     def save(self, snapshot: SessionSnapshot, *, fence: Fence | None = None) -> None:
-        """See :class:`SessionStore`."""
-        path = self._sessions / f"{check_session_id(snapshot.session_id)}.json"
-        record = json.dumps({"owner": fence.owner if fence else None,
-                             "snapshot": snapshot.to_dict()}, separators=(",", ":"))
-        with self._locked():
-            if fence is not None:
-                self._book().check(fence)
-            self._write(path, record)
-
-    def _read(self, session_id: str) -> dict[str, object] | None:
-        path = self._sessions / f"{check_session_id(session_id)}.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except ValueError as exc:
-            raise StoreError(f"{path} is not JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise StoreError(f"{path} is not a store record")
-        return data
+        """Save under this store's fence."""
+        self.store.save(snapshot, fence=fence or self.fence)
 
     def load(self, session_id: str) -> SessionSnapshot | None:
         """See :class:`SessionStore`."""
-        record = self._read(session_id)
-        if record is None:
-            return None
-        try:
-            return SessionSnapshot.from_dict(record.get("snapshot"))
-        except SnapshotError as exc:
-            raise StoreError(f"the record of {session_id!r} is not readable: {exc}") from exc
+        return self.store.load(session_id)
 
     def delete(self, session_id: str, *, fence: Fence | None = None) -> None:
-        """See :class:`SessionStore`."""
-        path = self._sessions / f"{check_session_id(session_id)}.json"
-        with self._locked():
-            if fence is not None:
-                self._book().check(fence)
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+        """Delete under this store's fence."""
+        self.store.delete(session_id, fence=fence or self.fence)
 
     def session_ids(self, owner: str | None = None) -> list[str]:
         """See :class:`SessionStore`."""
-        ids = sorted(p.stem for p in self._sessions.glob("*.json")
-                     if not p.name.startswith(".tmp-"))
-        if owner is None:
-            return ids
-        return [sid for sid in ids if (rec := self._read(sid)) and rec.get("owner") == owner]
+        return self.store.session_ids(owner)
+
+    def owner_of(self, session_id: str) -> str | None:
+        """See :class:`SessionStore`."""
+        return self.store.owner_of(session_id)
+
+    def claim(self, session_id: str, fence: Fence) -> bool:
+        """See :class:`SessionStore`."""
+        return self.store.claim(session_id, fence)
+
+    def release(self, session_id: str, fence: Fence) -> None:
+        """See :class:`SessionStore`."""
+        self.store.release(session_id, fence)
 
     def acquire_lease(self, owner: str, ttl_s: float) -> Lease:
         """See :class:`SessionStore`."""
-        with self._locked():
-            book = self._book()
-            lease = book.acquire(owner, ttl_s)
-            self._keep(book)
-            return lease
+        return self.store.acquire_lease(owner, ttl_s)
 
     def renew_lease(self, fence: Fence, ttl_s: float) -> bool:
         """See :class:`SessionStore`."""
-        with self._locked():
-            book = self._book()
-            ok = book.renew(fence, ttl_s)
-            if ok:
-                self._keep(book)
-            return ok
+        return self.store.renew_lease(fence, ttl_s)
 
     def release_lease(self, fence: Fence) -> None:
         """See :class:`SessionStore`."""
-        with self._locked():
-            book = self._book()
-            book.release(fence)
-            self._keep(book)
+        self.store.release_lease(fence)

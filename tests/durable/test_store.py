@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 from pathlib import Path
 
 import pytest
 
 import realtime_actors as rt
-from realtime_actors.durable import Fence, FileStore, MemoryStore, SessionSnapshot, StoreError
+from realtime_actors.durable import (
+    Fence,
+    FencedStore,
+    FileStore,
+    MemoryStore,
+    SessionSnapshot,
+    StoreError,
+)
 
 
 def snap(session_id: str = "s1", sequence: int = 1, text: str = "hi") -> SessionSnapshot:
@@ -117,3 +125,43 @@ def test_file_store_leases_are_shared_between_processes(tmp_path: Path) -> None:
         proc.join(timeout=60)
     with pytest.raises(rt.StaleEpochError):
         store.save(snap(), fence=first.fence)
+
+
+def test_claim_and_release_move_a_session_between_owners(store: rt.SessionStore) -> None:
+    a = store.acquire_lease("host-a", 5.0).fence
+    b = store.acquire_lease("host-b", 5.0).fence
+    assert not store.claim("s1", b)  # not kept
+    store.save(snap(), fence=a)
+    assert store.owner_of("s1") == "host-a"
+    assert not store.claim("s1", b)  # host-a has it
+    store.release("s1", b)  # not b's: nothing changes
+    assert store.owner_of("s1") == "host-a"
+    store.release("s1", a)
+    assert store.owner_of("s1") is None and store.session_ids("host-a") == []
+    assert store.claim("s1", b) and store.owner_of("s1") == "host-b"
+    assert not store.claim("s1", a)
+    stale = b
+    store.acquire_lease("host-b", 5.0)
+    with pytest.raises(rt.StaleEpochError):
+        store.claim("s1", stale)
+
+
+def test_fenced_store_writes_under_its_fence(store: rt.SessionStore) -> None:
+    lease = store.acquire_lease("host", 5.0)
+    fenced = FencedStore(store, lease.fence)
+    fenced.save(snap())
+    assert store.owner_of("s1") == "host"
+    store.acquire_lease("host", 5.0)
+    with pytest.raises(rt.StaleEpochError):
+        fenced.save(snap(sequence=2))
+
+
+def test_a_memory_store_cannot_be_sent_to_another_process() -> None:
+    with pytest.raises(TypeError, match="one process"):
+        pickle.dumps(MemoryStore())
+
+
+def test_a_file_store_can(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    store.save(snap())
+    assert pickle.loads(pickle.dumps(store)).load("s1") == snap()
