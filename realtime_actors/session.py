@@ -167,6 +167,13 @@ class Session:
         sink.checkpoint.save_now(snapshot)
         return snapshot
 
+    def keep_record(self) -> None:
+        """Stop checkpointing and keep the stored record when the session ends (it is being
+        handed over, or its process is stopping to be resumed). No-op without a store."""
+        sink = self._tree.state.sink
+        if isinstance(sink, CheckpointSink):
+            sink.checkpoint.detach()
+
     def close(self, timeout: float = 10.0) -> None:
         """Cancel tools, close the socket and stop every actor of the session."""
         try:
@@ -185,6 +192,12 @@ class Session:
             yield event
             if isinstance(event, SessionEndedEvent):
                 return
+
+    def next_events(self, max_events: int = 256, timeout: float | None = None
+                    ) -> list[SessionEvent]:
+        """A batch of up to ``max_events`` events in order: waits up to ``timeout`` for the
+        first, then takes those already buffered (``[]`` on timeout)."""
+        return self._sink.get_batch(max_events, timeout)
 
     def wait_for(self, kind: type[E] | Callable[[SessionEvent], bool], timeout: float,
                  *, collect: list[SessionEvent] | None = None) -> E:

@@ -127,6 +127,11 @@ class FileStore:
         owner = None if record is None else record.get("owner")
         return owner if isinstance(owner, str) else None
 
+    def released_ids(self) -> list[str]:
+        """See :class:`SessionStore`."""
+        return [sid for sid in self.session_ids()
+                if (rec := self._read(sid)) is not None and rec.get("owner") is None]
+
     def _set_owner(self, session_id: str, fence: Fence, new_owner: str | None) -> bool:
         with self._locked():
             self._book().check(fence)

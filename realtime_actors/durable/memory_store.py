@@ -52,6 +52,11 @@ class MemoryStore:
             record = self._records.get(check_session_id(session_id))
         return None if record is None else record[1]
 
+    def released_ids(self) -> list[str]:
+        """See :class:`SessionStore`."""
+        with self._lock:
+            return [sid for sid, (_, who) in self._records.items() if who is None]
+
     def claim(self, session_id: str, fence: Fence) -> bool:
         """See :class:`SessionStore`."""
         with self._lock:

@@ -65,6 +65,9 @@ class SessionStore(Protocol):
     def owner_of(self, session_id: str) -> str | None:
         """Who last saved that session under a fence (``None``: nobody, or released)."""
 
+    def released_ids(self) -> list[str]:
+        """Ids of the kept sessions that have no owner (released, for another to claim)."""
+
     def claim(self, session_id: str, fence: Fence) -> bool:
         """Make ``fence.owner`` the owner of a kept session that has none (or is its
         already); False if another owner has it or it is not kept."""
@@ -154,6 +157,10 @@ class FencedStore:
     def owner_of(self, session_id: str) -> str | None:
         """See :class:`SessionStore`."""
         return self.store.owner_of(session_id)
+
+    def released_ids(self) -> list[str]:
+        """See :class:`SessionStore`."""
+        return self.store.released_ids()
 
     def claim(self, session_id: str, fence: Fence) -> bool:
         """See :class:`SessionStore`."""

@@ -38,6 +38,14 @@ def eventually(check: Callable[[], Any], timeout: float = WAIT_S) -> Any:
         time.sleep(0.01)
 
 
+def turn(session: rt.Session, text: str) -> str:
+    """Send ``text`` and wait for the whole response; returns the answer's transcript."""
+    session.send_message(text)
+    answer = session.wait_for(answered(text), WAIT_S)
+    session.wait_for(rt.AgentEndEvent, WAIT_S)
+    return answer.transcript
+
+
 def start(harness: Harness, url: str | None = None, **kwargs: Any) -> rt.Session:
     """A text session on the harness's remembering simulator (rt.run keywords allowed)."""
     if not harness.sims:
@@ -52,8 +60,7 @@ def start(harness: Harness, url: str | None = None, **kwargs: Any) -> rt.Session
 
 def test_a_resumed_session_carries_the_conversation_on(harness: Harness) -> None:
     first = start(harness)
-    first.send_message("my name is Ada")
-    first.wait_for(answered("my name is Ada"), WAIT_S)
+    turn(first, "my name is Ada")
     snapshot = rt.SessionSnapshot.from_json(first.snapshot().to_json())
     first.close()
     assert [i.role for i in snapshot.items] == ["user", "assistant"]
@@ -61,9 +68,7 @@ def test_a_resumed_session_carries_the_conversation_on(harness: Harness) -> None
     second = start(harness, resume=snapshot)
     assert second.session_id == snapshot.session_id
     second.wait_for(connected, WAIT_S)
-    second.send_message("who am I?")
-    answer = second.wait_for(answered("who am I?"), WAIT_S)
-    assert "my name is Ada" in answer.transcript  # the model saw the restored history
+    assert "my name is Ada" in turn(second, "who am I?")  # the model saw the restored history
     restored = [f["item"]["id"] for f in harness.sim.connections[1].client_frames
                 if f["type"] == "conversation.item.create"]
     assert restored[:2] == [i.item_id for i in snapshot.items]  # same ids, in order
@@ -122,8 +127,7 @@ def test_checkpoints_follow_the_conversation_and_resume_after_a_loss(
 def test_a_closed_session_deletes_its_record_by_default(harness: Harness) -> None:
     store = rt.MemoryStore()
     session = start(harness, config={"store": store}, session_id="short")
-    session.send_message("hello")
-    session.wait_for(answered("hello"), WAIT_S)
+    turn(session, "hello")
     assert session.checkpoint().session_id == "short"  # saved before returning
     assert store.load("short") is not None
     session.close()

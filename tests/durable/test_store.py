@@ -138,6 +138,7 @@ def test_claim_and_release_move_a_session_between_owners(store: rt.SessionStore)
     assert store.owner_of("s1") == "host-a"
     store.release("s1", a)
     assert store.owner_of("s1") is None and store.session_ids("host-a") == []
+    assert store.released_ids() == ["s1"]
     assert store.claim("s1", b) and store.owner_of("s1") == "host-b"
     assert not store.claim("s1", a)
     stale = b
