@@ -23,7 +23,7 @@ from ..durable.checkpointer import CheckpointPolicy
 from ..durable.snapshot import SessionSnapshot, SnapshotError
 from ..durable.store import FencedStore, SessionStore, StaleEpochError
 from ..errors import ConfigError
-from ..events import SessionEvent
+from ..events import SessionEndedEvent, SessionEvent
 from ..history import HistoryItem
 from ..run_config import ModelConfig, RunConfig
 from ..session import Session, run
@@ -101,6 +101,8 @@ class SessionHost:
         self._on_fenced = on_fenced
         self._lock = threading.Condition()
         self._sessions: dict[str, _Hosted] = {}
+        self._closed: collections.deque[str] = collections.deque(maxlen=KNOWN_IDS_LIMIT)
+        """Sessions ended by ``close`` (their end is reported), most recent last."""
         self._draining = False
         self._fenced: str | None = None
         self._keeper = LeaseKeeper(store, config.name, config.lease_ttl_s, self.fence)
@@ -298,13 +300,21 @@ class SessionHost:
 
     def pull(self, session_id: str, max_events: int = 256, wait_s: float = 1.0,
              ) -> list[SessionEvent]:
-        """Up to ``max_events`` events of the session (waiting up to ``wait_s`` for one)."""
-        return self._get(session_id).next_events(max_events, wait_s)
+        """Up to ``max_events`` events of the session (waiting up to ``wait_s`` for one).
+        A session stopped here to move elsewhere does not report its end: the consumer's
+        next pull finds it gone and follows it."""
+        batch = self._get(session_id).next_events(max_events, wait_s)
+        with self._lock:
+            moved = session_id not in self._sessions and session_id not in self._closed
+        if moved:
+            batch = [e for e in batch if not isinstance(e, SessionEndedEvent)]
+        return batch
 
     def close(self, session_id: str) -> None:
         """End the session for good (its record is deleted); unknown ids are ignored."""
         with self._lock:
             hosted = self._sessions.pop(session_id, None)
+            self._closed.append(session_id)
             self._lock.notify_all()
         if hosted is not None:
             hosted.session.close(timeout=self.config.close_timeout_s)
