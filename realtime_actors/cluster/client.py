@@ -103,11 +103,15 @@ class Cluster:
         return list(self._handles)
 
     def loads(self, timeout: float = 5.0) -> list[HostLoad]:
-        """Each reachable host's load (hosts that do not answer in ``timeout`` are left out)."""
-        refs = {name: self.handle(name).load.remote() for name in self._handles}
-        ready, _ = ray.wait(list(refs.values()), num_returns=len(refs), timeout=timeout)
+        """Each reachable host's load, in the order the hosts were added (hosts that do not
+        answer within ``timeout`` are left out)."""
+        refs = [self.handle(name).load.remote() for name in self._handles]
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=timeout)
+        answered = set(ready)
         loads = []
-        for ref in ready:
+        for ref in refs:
+            if ref not in answered:
+                continue
             try:
                 loads.append(ray.get(ref))
             except ray.exceptions.RayError as exc:
@@ -124,6 +128,7 @@ class Cluster:
         if host is not None:
             candidates = [host]
         else:
+            # least loaded first; ties go to the host added first
             loads = sorted((load for load in self.loads() if load.free > 0),
                            key=lambda load: load.sessions / load.capacity)
             candidates = [load.name for load in loads]
