@@ -311,15 +311,21 @@ class SessionHost:
         return batch
 
     def close(self, session_id: str) -> None:
-        """End the session for good (its record is deleted); unknown ids are ignored."""
+        """End the session for good (its record is deleted). A session this host does not
+        run is deleted from the store unless another host owns it (UnknownSessionError)."""
         with self._lock:
             hosted = self._sessions.pop(session_id, None)
             self._closed.append(session_id)
             self._lock.notify_all()
         if hosted is not None:
             hosted.session.close(timeout=self.config.close_timeout_s)
-        elif self._fenced is None:
-            self.store.delete(session_id, fence=self._keeper.fence)
+            return
+        if self._fenced is not None:
+            raise HostFencedError(f"{self.config.name} is fenced: {self._fenced}")
+        owner = self.store.owner_of(session_id)
+        if owner not in (None, self.config.name):
+            raise UnknownSessionError(f"{session_id!r} runs on {owner}, not here")
+        self.store.delete(session_id, fence=self._keeper.fence)
 
     # ------------------------------------------------------------------ internals
     def _take_all(self) -> list[_Hosted]:

@@ -11,7 +11,11 @@ from typing import Any
 import pytest
 
 import realtime_actors as rt
-from realtime_actors.cluster.errors import HostDrainingError, HostFencedError
+from realtime_actors.cluster.errors import (
+    HostDrainingError,
+    HostFencedError,
+    UnknownSessionError,
+)
 from realtime_actors.cluster.host import HostConfig, SessionHost
 from realtime_actors.cluster.lease import LeaseClock
 from realtime_actors.simulator import ReplyContext, Scenario, Simulator
@@ -38,12 +42,14 @@ class Hosts:
         self.store = store
         self.started: list[SessionHost] = []
 
-    def start(self, name: str, **config: Any) -> SessionHost:
+    def start(self, name: str, on_fenced: Callable[[str], None] | None = None,
+              **config: Any) -> SessionHost:
         config.setdefault("sweep_s", None)
         host = SessionHost(
             HostConfig(name=name, **config), [AGENT], self.store,
             rt.ModelConfig(url=self.sim.ws_url, api_key=API_KEY),
-            rt.RunConfig(model_settings=rt.SessionModelSettings(output_modalities=("text",))))
+            rt.RunConfig(model_settings=rt.SessionModelSettings(output_modalities=("text",))),
+            on_fenced=on_fenced)
         host.start()
         self.started.append(host)
         return host
@@ -117,8 +123,7 @@ def test_a_restarted_host_resumes_its_sessions(hosts: Hosts) -> None:
 
 def test_a_host_that_lost_its_lease_stops_talking_to_the_service(hosts: Hosts) -> None:
     fenced = threading.Event()
-    host = hosts.start("h1", lease_ttl_s=1.0)
-    host._on_fenced = lambda reason: fenced.set()
+    host = hosts.start("h1", on_fenced=lambda reason: fenced.set(), lease_ttl_s=1.0)
     sids = [host.open("Echo") for _ in range(2)]
     for sid in sids:
         host.send_message(sid, "hi")
@@ -151,6 +156,9 @@ def test_drain_hands_sessions_over_to_another_host(hosts: Hosts) -> None:
     assert old.load().free == 0
     eventually(lambda: new.session_ids() == [sid])
     assert hosts.store.owner_of(sid) == "h2"
+    with pytest.raises(UnknownSessionError):
+        old.close(sid)  # not the old host's to delete any more
+    assert hosts.store.load(sid) is not None
     new.send_message(sid, "what is my code?")
     assert "my code is blue" in answer_of(new, sid, "what is my code?")
 

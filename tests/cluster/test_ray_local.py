@@ -8,6 +8,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,18 +100,22 @@ def test_an_event_consumer_in_another_process(cluster: rtc.Cluster) -> None:
     session.close()
 
 
+@pytest.mark.parametrize("kind", ["ray_actor", "file"])
 def test_a_fenced_host_stops_and_ray_restarts_it_with_its_sessions(
-        local_ray: None, module_sim: Simulator) -> None:
-    cluster = start_cluster(module_sim, hosts=1)
+        local_ray: None, module_sim: Simulator, tmp_path: Path, kind: str) -> None:
+    store = rt.FileStore(tmp_path) if kind == "file" else None  # None: a RayStore
+    cluster = start_cluster(module_sim, hosts=1, store=store)
     try:
         (name,) = cluster.host_names()
         old_pid = cluster.loads()[0].pid
         session = rtc.run(AGENT)
         turn(session, "remember Rome")
-        first_connections = len(module_sim.connections)
-        old = first_connections - 1
+        old = len(module_sim.connections) - 1
         cluster.store.acquire_lease(name, 1.0)  # an impostor takes the lease over
         module_sim.wait_for_close(old, WAIT_S)  # the fenced host closed its socket
+        with pytest.raises(rt.StaleEpochError):  # its writes are refused, across Ray too
+            rt.durable.FencedStore(cluster.store, rt.durable.Fence(name, 1)).save(
+                cluster.store.load(session.session_id))
         assert "remember Rome" in turn(session, "what to remember?")  # the handle followed
         assert eventually(lambda: cluster.loads() and cluster.loads()[0].pid != old_pid)
         assert cluster.loads()[0].epoch == 3  # restarted incarnation holds a newer lease
