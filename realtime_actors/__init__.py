@@ -184,3 +184,12 @@ __all__ = [
     "skip_reason_for_error",
     "tell_and_run",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``rt.cluster``: the Ray extra, imported on first use (it needs ``ray``)."""
+    if name == "cluster":
+        import importlib
+
+        return importlib.import_module(".cluster", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -36,6 +36,12 @@ def _check_headers(_inst: object, _attribute: attrs.Attribute, value: Mapping[st
             )
 
 
+def _check_store(_inst: object, _attribute: attrs.Attribute, value: object) -> None:
+    if value is not None and not isinstance(value, SessionStore):
+        raise ConfigError(f"store must be a SessionStore (MemoryStore, FileStore, ...), "
+                          f"not {type(value).__name__}")
+
+
 @attrs.frozen(kw_only=True)
 class ModelConfig:
     """Connection settings: endpoint, model, credentials, headers and timeouts."""
@@ -95,7 +101,7 @@ class RunConfig:
     a dropped connection (default 60 s of PCM16 at 24 kHz, 2.88 MB; the oldest goes first)."""
     reconnect: ReconnectPolicy = attrs.field(factory=ReconnectPolicy)
     """What happens when the connection drops (by default: reconnect and restore)."""
-    store: SessionStore | None = None
+    store: SessionStore | None = attrs.field(default=None, validator=_check_store)
     """Where the session saves its snapshot after every change to the conversation (see
     ``checkpoint``); ``None``: no checkpoints."""
     checkpoint: CheckpointPolicy = attrs.field(factory=CheckpointPolicy)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import attrs
 
-from ..durable.store import Fence, Lease, SessionStore
+from ..durable.store import Fence, Lease, SessionStore, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +73,21 @@ class LeaseKeeper:
         assert self.lease is not None, "acquire() first"
         return self.lease.fence
 
-    def acquire(self) -> Lease:
-        """Take the lease, wait until the previous holder's has run out, start renewing."""
-        sent = self._clock()
-        lease = self._store.acquire_lease(self._owner, self._ttl_s)
+    def acquire(self, timeout_s: float = 30.0) -> Lease:
+        """Take the lease, wait until the previous holder's has run out, start renewing.
+        A store that cannot be reached is tried again for up to ``timeout_s`` (then its
+        :class:`StoreError` is raised)."""
+        deadline = self._clock() + timeout_s
+        while True:
+            sent = self._clock()
+            try:
+                lease = self._store.acquire_lease(self._owner, self._ttl_s)
+                break
+            except StoreError as exc:
+                if self._clock() >= deadline:
+                    raise
+                logger.warning("%s: cannot take the lease yet: %s", self._owner, exc)
+                self._stop.wait(min(1.0, self._ttl_s / 4))
         self.lease = lease
         if lease.wait_s > 0:
             logger.info("%s: waiting %.2fs for the previous lease to run out", self._owner,

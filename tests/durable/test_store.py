@@ -166,3 +166,9 @@ def test_a_file_store_can(tmp_path: Path) -> None:
     store = FileStore(tmp_path)
     store.save(snap())
     assert pickle.loads(pickle.dumps(store)).load("s1") == snap()
+
+
+def test_run_config_takes_only_a_store() -> None:
+    with pytest.raises(rt.ConfigError, match="SessionStore"):
+        rt.RunConfig(store="/tmp/sessions")  # type: ignore[arg-type]
+    assert rt.RunConfig(store=MemoryStore()).store is not None
