@@ -159,7 +159,12 @@ class Cluster:
         for sid in released:
             others.sort(key=lambda load: load.sessions / load.capacity)
             for load in others:
-                if ray.get(self.handle(load.name).adopt.remote(sid)):
+                try:
+                    adopted = ray.get(self.handle(load.name).adopt.remote(sid))
+                except ray.exceptions.RayError as exc:  # full, draining or gone: next one
+                    logger.info("%s did not adopt %s: %s", load.name, sid, type(exc).__name__)
+                    continue
+                if adopted:
                     others[others.index(load)] = HostLoad(
                         name=load.name, sessions=load.sessions + 1, capacity=load.capacity,
                         draining=False, fenced=False, epoch=load.epoch, pid=load.pid)

@@ -7,6 +7,7 @@ the host's lease, so a host that lost its lease can no longer write, and stops."
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import logging
 import os
 import threading
@@ -31,6 +32,9 @@ from .errors import HostDrainingError, HostFencedError, HostFullError, UnknownSe
 from .lease import LeaseKeeper
 
 logger = logging.getLogger(__name__)
+
+STOP_THREADS = 32
+"""Sessions stopped at the same time when a host is fenced or shut down."""
 
 KNOWN_IDS_LIMIT = 4096
 """Message ids remembered per session to ignore a retried message (oldest forgotten)."""
@@ -127,8 +131,7 @@ class SessionHost:
         """Stop every session keeping its record (a restarted host resumes them), stop
         renewing and release the lease."""
         self._stop.set()
-        for hosted in self._take_all():
-            self._stop_session(hosted, keep=True)
+        self._stop_all(self._take_all())
         self._keeper.stop(release=True)
         if self._sweeper is not None:
             self._sweeper.join(timeout=5)
@@ -143,8 +146,7 @@ class SessionHost:
         self._stop.set()
         started = time.monotonic()
         hosted = self._take_all()
-        for item in hosted:
-            self._stop_session(item, keep=True)
+        self._stop_all(hosted)
         logger.error("%s fenced (%s): stopped %d sessions in %.3fs", self.config.name,
                      reason, len(hosted), time.monotonic() - started)
         if self._on_fenced is not None:
@@ -334,6 +336,20 @@ class SessionHost:
             self._sessions.clear()
             self._lock.notify_all()
         return hosted
+
+    def _stop_all(self, hosted: list[_Hosted]) -> None:
+        """Stop sessions keeping their records, all at once (each close waits for its
+        socket's close handshake, up to the model config's close timeout)."""
+        for item in hosted:
+            item.session.keep_record()
+        if len(hosted) <= 1:
+            for item in hosted:
+                self._stop_session(item, keep=True)
+            return
+        with concurrent.futures.ThreadPoolExecutor(
+                max_workers=min(STOP_THREADS, len(hosted)),
+                thread_name_prefix=f"stop-{self.config.name}") as pool:
+            list(pool.map(lambda item: self._stop_session(item, keep=True), hosted))
 
     def _stop_session(self, hosted: _Hosted, *, keep: bool) -> None:
         if keep:
