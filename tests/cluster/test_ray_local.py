@@ -157,3 +157,20 @@ def sigterm_hand_over(cluster: rtc.Cluster) -> None:
     assert "my pet is a cat" in turn(session, "what is my pet?")
     assert session.host == second
     session.close()
+
+
+def test_calls_to_a_host_gone_for_good_fail_with_a_typed_error(
+        local_ray: None, module_sim: Simulator) -> None:
+    cluster = start_cluster(module_sim, hosts=1)
+    try:
+        session = rtc.run(AGENT)
+        session.failover_timeout_s = 1.0
+        ray.kill(cluster.handle(session.host), no_restart=True)
+        with pytest.raises(rtc.HostUnavailableError, match=r"within 1\.0s"):
+            session.send_message("anyone there?")
+        with pytest.raises(rtc.HostUnavailableError, match="not retried"):
+            session.send_audio(b"\0\0" * 240)
+        with pytest.raises(rtc.NoHostError):
+            cluster.run(AGENT)
+    finally:
+        cluster.shutdown()
