@@ -4,12 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo simulator bench clean
+.PHONY: install test lint demo simulator bench soak clean
 
 $(STAMP): setup.cfg setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,ray]'
+	$(PY) -m pip install --quiet -e '.[test,simulator,ray]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,6 +25,12 @@ demo: $(STAMP)
 
 simulator: $(STAMP)
 	$(PY) -m realtime_actors.simulator --host 127.0.0.1 --port 8765
+
+soak: $(STAMP)
+	rm -f chaos-report.jsonl
+	REALTIME_ACTORS_CHAOS_SEEDS=$$(seq -s, 1 $${SEEDS:-50}) REALTIME_ACTORS_CHAOS_REPORT=chaos-report.jsonl \
+		$(PY) -m pytest -q tests/chaos/test_chaos_soak.py
+	$(PY) tests/chaos/summary.py chaos-report.jsonl
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -21,7 +21,6 @@ from .errors import ProtocolError
 from .messages import ConnectionOpened, ModelEvents, SocketFrames, SocketOpened
 from .pooled_actor import tell_and_run
 from .protocol.parser import parse_server_event
-from .protocol.server_events_response import ResponseOutputAudioDeltaEvent
 from .supervision import Address
 
 logger = logging.getLogger(__name__)
@@ -70,14 +69,10 @@ class FrameRouter:
         if self._owner is not None:
             try:
                 owner = self._owner
-                batch = ModelEvents(tuple(events))
-                if (type(events[0]) is ResponseOutputAudioDeltaEvent if len(events) == 1
-                        else all(type(e) is ResponseOutputAudioDeltaEvent for e in events)):
-                    # the hot path: the reading thread maps audio itself when the session is
-                    # idle (no user code runs for audio deltas, so none runs on this thread)
-                    tell_and_run(owner.current() if isinstance(owner, Address) else owner, batch)
-                else:
-                    owner.tell(batch)
+                # the owner decides (guest_may_handle) whether this thread may handle the batch
+                # itself while it is idle: the hot path for audio deltas, no user code here
+                tell_and_run(owner.current() if isinstance(owner, Address) else owner,
+                             ModelEvents(tuple(events)))
             except pykka.ActorDeadError:
                 logger.debug("owner gone; dropping %d events", len(events))
         for listener in self.listeners:

@@ -20,8 +20,12 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Collection
+from typing import Literal
 
 import attrs
+import numpy as np
+
+from .protocol.g711 import alaw_decode, ulaw_decode
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +33,12 @@ BYTES_PER_MS = 48
 """PCM16 mono at 24 kHz: 48 bytes per millisecond (the session's input format)."""
 DEFAULT_LIMIT_BYTES = 60_000 * BYTES_PER_MS
 """60 s of PCM16 at 24 kHz (2.88 MB): the default bound of the audio kept for replay."""
-VAD_KEEP_MS = 1000
-"""Under server VAD, audio kept before detected speech, beyond the prefix padding."""
+VAD_KEEP_MS = 100
+"""Under server VAD, quiet audio kept before detected speech, beyond the prefix padding."""
+QUIET_RMS = 0.01 * 32768
+"""A chunk whose RMS level is below this (-40 dBFS) holds no speech: under server VAD it may
+be dropped before any speech was detected. Louder audio is kept until the server says where
+speech started (a drop may have kept that news from us)."""
 
 
 @attrs.define
@@ -40,6 +48,8 @@ class _Chunk:
     start_ms: float
     """Position of the chunk's first sample in the connection's input stream."""
     end_ms: float
+    quiet: bool | None = None
+    """Whether it holds no speech (measured once, when first needed)."""
 
 
 @attrs.define
@@ -72,6 +82,8 @@ class InputAudioJournal:
         """Bytes per millisecond of the session's input format (48 for PCM16 at 24 kHz, 8
         for G.711)."""
         self._align = 1
+        self._codec: Literal["pcm16", "ulaw", "alaw"] = "pcm16"
+        self._over_limit = False
 
     # ------------------------------------------------------------------ configuration
     def set_vad(self, prefix_padding_ms: float | None) -> None:
@@ -79,10 +91,11 @@ class InputAudioJournal:
         self._vad_keep_ms = None if prefix_padding_ms is None else \
             prefix_padding_ms + VAD_KEEP_MS
 
-    def set_format(self, bytes_per_ms: float, sample_bytes: int) -> None:
+    def set_format(self, codec: Literal["pcm16", "ulaw", "alaw"]) -> None:
         """The session's input audio format (positions are measured in it)."""
-        self.bytes_per_ms = bytes_per_ms
-        self._align = sample_bytes - 1
+        self._codec = codec
+        self.bytes_per_ms = 48 if codec == "pcm16" else 8
+        self._align = 1 if codec == "pcm16" else 0
 
     @property
     def size(self) -> int:
@@ -104,7 +117,7 @@ class InputAudioJournal:
         self._position_ms = end
         self._size += len(data)
         if self._vad_keep_ms is not None:
-            self._drop_open_before(self._position_ms - self._vad_keep_ms)
+            self._drop_open_before(self._position_ms - self._vad_keep_ms, quiet_only=True)
         self._bound()
 
     def commit_sent(self, event_id: str) -> None:
@@ -232,21 +245,42 @@ class InputAudioJournal:
         return end
 
     # ------------------------------------------------------------------ bounds
-    def _drop_open_before(self, position: float) -> None:
-        """Drop audio after the last boundary that ends before ``position``."""
-        start = self._boundaries[-1].position_ms if self._boundaries else float("-inf")
-        while self._chunks:
-            first = next((i for i, c in enumerate(self._chunks) if c.start_ms >= start), None)
-            if first is None or first >= len(self._chunks) - 1:
-                return  # the newest chunk always stays
-            chunk = self._chunks[first]
+    def _drop_open_before(self, position: float, *, quiet_only: bool = False) -> None:
+        """Drop audio after the last boundary that ends before ``position`` (``quiet_only``:
+        stop at the first chunk that may hold speech). The newest chunk always stays."""
+        chunks = self._chunks
+        first = 0
+        if self._boundaries:
+            start = self._boundaries[-1].position_ms
+            while first < len(chunks) and chunks[first].start_ms < start:
+                first += 1
+        while first < len(chunks) - 1:
+            chunk = chunks[first]
             if chunk.end_ms > position:
                 return
-            del self._chunks[first]
+            if quiet_only:
+                if chunk.quiet is None:
+                    chunk.quiet = self._quiet(chunk.data)
+                if not chunk.quiet:
+                    return
+            del chunks[first]
             self._size -= len(chunk.data)
+
+    def _quiet(self, data: bytes) -> bool:
+        if self._codec == "pcm16":
+            if data.count(0) == len(data):  # digital silence: no arithmetic needed
+                return True
+            samples = np.frombuffer(data, dtype="<i2", count=len(data) // 2)
+        else:
+            samples = (ulaw_decode if self._codec == "ulaw" else alaw_decode)(data)
+        if not samples.size:
+            return True
+        values = samples.astype(np.float32)
+        return float(np.dot(values, values)) < QUIET_RMS * QUIET_RMS * samples.size
 
     def _bound(self) -> None:
         if self._size <= self.limit_bytes:
+            self._over_limit = False
             return
         dropped = 0
         while self._size > self.limit_bytes and self._turn_audio:
@@ -257,7 +291,8 @@ class InputAudioJournal:
             chunk = self._chunks.pop(0)
             self._size -= len(chunk.data)
             dropped += len(chunk.data)
-        if dropped:
-            logger.warning("input audio kept for replay exceeds %d bytes; dropped the oldest "
-                           "%d bytes (a reconnect now would not replay them)",
-                           self.limit_bytes, dropped)
+        if dropped and not self._over_limit:  # once per excursion over the limit
+            self._over_limit = True
+            logger.warning("input audio kept for replay exceeds %d bytes "
+                           "(RunConfig.replay_audio_limit); dropping the oldest (a reconnect "
+                           "now would not replay it)", self.limit_bytes)

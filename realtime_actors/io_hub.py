@@ -14,7 +14,6 @@ thread's loop), ``io_hub_frames`` (frame parsing), ``io_hub_socket`` (non-blocki
 still send like blocking ones) and ``io_hub_connect`` (the blocking handshake, on a short-lived
 per-connection thread that then hands the socket over).
 
-``REALTIME_ACTORS_IO=hub|thread`` picks the hub (default) or one reader thread per connection;
 ``REALTIME_ACTORS_IO_THREADS`` (default 1) sets how many hub threads share the connections.
 """
 
@@ -46,23 +45,27 @@ __all__ = [
 ]
 
 IO_MODE_ENV = "REALTIME_ACTORS_IO"
-"""Environment variable choosing the read strategy: ``hub`` (default) or ``thread``."""
+"""Environment variable naming the read strategy: ``hub`` (the default and only one)."""
 IO_THREADS_ENV = "REALTIME_ACTORS_IO_THREADS"
 """Environment variable setting the number of hub threads (default 1)."""
-IO_MODES: tuple[str, ...] = ("hub", "thread")
+IO_MODES: tuple[str, ...] = ("hub",)
 DEFAULT_IO_MODE = "hub"
 
 
 def io_mode(env: Mapping[str, str] | None = None) -> str:
-    """The configured read strategy (``REALTIME_ACTORS_IO``); blank means the default.
+    """The configured read strategy (``REALTIME_ACTORS_IO``): ``hub``, the only one; blank
+    means the default.
 
-    Raises :class:`~realtime_actors.errors.ConfigError` for an unknown value.
+    Raises :class:`~realtime_actors.errors.ConfigError` for any other value (``thread``, one
+    reader thread per connection, was removed: the hub enforces the framing rules, the size
+    limit and the keepalive in one place).
     """
     value = (os.environ if env is None else env).get(IO_MODE_ENV, "").strip().lower()
     if not value:
         return DEFAULT_IO_MODE
     if value not in IO_MODES:
-        raise ConfigError(f"{IO_MODE_ENV} must be one of {', '.join(IO_MODES)}, got {value!r}")
+        raise ConfigError(f"{IO_MODE_ENV} must be {', '.join(IO_MODES)} (the one-thread-per-"
+                          f"connection mode was removed), got {value!r}")
     return value
 
 

@@ -19,6 +19,7 @@ import websocket
 from .io_hub import HubConnection, IOHub, shared_hub
 from .io_hub_socket import abort_socket, make_non_blocking
 from .messages import SocketClosed, SocketOpened
+from .transport_limits import TransportLimits
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ class HubReader:
         closing: threading.Event,
         name: str,
         hub: IOHub | None = None,
+        *,
+        limits: TransportLimits | None = None,
     ) -> None:
         self._owner = owner
         self._generation = generation
@@ -68,6 +71,7 @@ class HubReader:
         self._closing = closing
         self._hub = hub if hub is not None else shared_hub()  # ConfigError here, not later
         self._handed_over = False
+        self._limits = limits or TransportLimits()
         self.handle = ConnectionHandle(name)
 
     def start(self) -> None:
@@ -114,7 +118,8 @@ class HubReader:
         if not self._tell(SocketOpened(ws, generation)):
             ws.shutdown()
             return
-        conn = HubConnection(ws, fd, self._owner, generation, self._closing, self.handle.done)
+        conn = HubConnection(ws, fd, self._owner, generation, self._closing, self.handle.done,
+                             self._limits)
         try:
             self._hub.add(conn)
         except Exception as exc:  # no thread could be started: report it like a lost socket

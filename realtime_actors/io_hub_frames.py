@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import websocket
 
+from .transport_limits import DEFAULT_MAX_MESSAGE_BYTES
+
 OP_CONT = 0x0
 OP_TEXT = 0x1
 OP_BINARY = 0x2
@@ -19,12 +21,22 @@ OP_PING = 0x9
 OP_PONG = 0xA
 _KNOWN_OPCODES = frozenset((OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG))
 
-MAX_MESSAGE_BYTES = 256 * 1024 * 1024
-"""A frame or fragmented message larger than this is a protocol error (memory guard)."""
+MAX_MESSAGE_BYTES = DEFAULT_MAX_MESSAGE_BYTES
+"""Default bound of a frame or fragmented message (``ModelConfig.max_message_bytes``)."""
+
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_INVALID_DATA = 1007
+CLOSE_TOO_BIG = 1009
+_NEVER_ON_THE_WIRE = frozenset({1004, 1005, 1006, 1015})
 
 
 class FrameProtocolError(websocket.WebSocketProtocolException):
-    """The server broke the websocket framing rules."""
+    """The server broke the websocket rules; ``close_code`` is what we close with (1002
+    protocol error, 1007 invalid data, 1009 message too big)."""
+
+    def __init__(self, message: str, close_code: int = CLOSE_PROTOCOL_ERROR) -> None:
+        super().__init__(message)
+        self.close_code = close_code
 
 
 class FrameParser:
@@ -41,9 +53,11 @@ class FrameParser:
     once per read).
     """
 
-    __slots__ = ("_buf", "_fragments", "_fragments_size", "_pos", "_tail", "_tail_size")
+    __slots__ = ("_buf", "_fragments", "_fragments_size", "_pos", "_tail", "_tail_size",
+                 "max_message_bytes")
 
-    def __init__(self, initial: bytes = b"") -> None:
+    def __init__(self, initial: bytes = b"", max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
+        self.max_message_bytes = max_message_bytes
         self._buf = bytes(initial)
         self._pos = 0
         self._tail: list[bytes] = []
@@ -102,10 +116,12 @@ class FrameParser:
                 length = int.from_bytes(buf[pos + 2:start], "big")
             if b0 not in {0x81, 0x82}:  # anything but a whole text or binary frame
                 _check_header(b0, length)
-            if length > MAX_MESSAGE_BYTES:
-                raise FrameProtocolError(f"frame of {length} bytes exceeds the size limit")
-            if b1 & 0x80:  # servers must not mask, but unmasking costs nothing to support
-                start += 4
+            if length > self.max_message_bytes:
+                raise FrameProtocolError(
+                    f"frame of {length} bytes exceeds the size limit of "
+                    f"{self.max_message_bytes} bytes", CLOSE_TOO_BIG)
+            if b1 & 0x80:
+                raise FrameProtocolError("the server masked a frame (RFC 6455 5.1)")
             end = start + length
             if len(buf) < end:
                 if self._gather(end - pos):
@@ -113,8 +129,6 @@ class FrameParser:
                 return None
             payload = buf[start:end]
             self._pos = end
-            if b1 & 0x80:
-                payload = _unmask(buf[start - 4:start], payload)
             if b0 in {0x81, 0x82}:  # a whole text or binary frame (FIN, no RSV bits)
                 if self._fragments is not None:
                     raise FrameProtocolError(
@@ -141,7 +155,7 @@ class FrameParser:
                 if avail >= need:
                     if need > 2:
                         length = int.from_bytes(buf[pos + 2:pos + need], "big")
-                    return self.buffered >= need + (4 if b1 & 0x80 else 0) + length
+                    return self.buffered >= need + length
             if not self._gather(need):
                 return False
 
@@ -169,8 +183,10 @@ class FrameParser:
             raise FrameProtocolError("continuation frame without a message to continue")
         self._fragments.append(payload)
         self._fragments_size += len(payload)
-        if self._fragments_size > MAX_MESSAGE_BYTES:
-            raise FrameProtocolError("fragmented message exceeds the size limit")
+        if self._fragments_size > self.max_message_bytes:
+            raise FrameProtocolError(
+                f"fragmented message exceeds the size limit of {self.max_message_bytes} bytes",
+                CLOSE_TOO_BIG)
         if not fin:
             return None
         first, *parts = self._fragments
@@ -192,15 +208,20 @@ def _check_header(b0: int, length: int) -> None:
         raise FrameProtocolError("close frame with a one-byte payload")
 
 
-def _unmask(mask: bytes, payload: bytes) -> bytes:
-    count = len(payload)
-    key = int.from_bytes((mask * (count // 4 + 1))[:count], "big")
-    return (int.from_bytes(payload, "big") ^ key).to_bytes(count, "big")
-
-
 def close_details(data: bytes) -> tuple[int | None, str]:
-    """Close code and reason of a close frame's payload (1005 when it carries no code)."""
+    """Close code and reason of a close frame's payload (1005 when it carries no code).
+
+    Raises :class:`FrameProtocolError` for a code that must not be sent (1004, 1005, 1006,
+    1015, below 1000, unassigned 1016-2999, 5000 and up) or a reason that is not UTF-8.
+    """
     if len(data) < 2:
         return 1005, ""
     code = int.from_bytes(data[:2], "big")
-    return code, data[2:].decode("utf-8", errors="replace")
+    if code in _NEVER_ON_THE_WIRE or not (1000 <= code <= 1014 or 3000 <= code <= 4999):
+        raise FrameProtocolError(f"close frame with the invalid code {code}")
+    try:
+        reason = data[2:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FrameProtocolError("close frame whose reason is not valid UTF-8",
+                                 CLOSE_INVALID_DATA) from exc
+    return code, reason

@@ -15,9 +15,18 @@ from collections.abc import Callable
 import pykka
 import websocket
 
-from .io_hub_frames import OP_BINARY, OP_CLOSE, OP_PING, OP_TEXT, FrameParser, close_details
+from .io_hub_frames import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_PING,
+    OP_TEXT,
+    FrameParser,
+    FrameProtocolError,
+    close_details,
+)
 from .io_hub_socket import WOULD_BLOCK, try_send_control
 from .messages import SocketClosed, SocketFrames
+from .transport_limits import TransportLimits
 
 logger = logging.getLogger(__name__)
 
@@ -41,20 +50,27 @@ RECV_BUFFER_BYTES = 1 << 16
 class HubConnection:
     """One open connection as the hub sees it (owned by the hub thread once added)."""
 
-    __slots__ = ("closing", "done", "fd", "generation", "owner", "parser", "pongs", "ws")
+    __slots__ = ("closing", "done", "fd", "generation", "last_rx", "limits", "owner", "parser",
+                 "ping_sent", "pongs", "ws")
 
     def __init__(self, ws: websocket.WebSocket, fd: int, owner: pykka.ActorRef[object],
-                 generation: int, closing: threading.Event, done: threading.Event) -> None:
+                 generation: int, closing: threading.Event, done: threading.Event,
+                 limits: TransportLimits | None = None) -> None:
         self.ws = ws
         self.fd = fd
         self.owner = owner
         self.generation = generation
         self.closing = closing
         self.done = done
+        self.limits = limits or TransportLimits()
         # bytes websocket-client may have buffered past the handshake (normally none)
         leftover = b"".join(getattr(getattr(ws, "frame_buffer", None), "recv_buffer", None) or ())
-        self.parser = FrameParser(leftover)
+        self.parser = FrameParser(leftover, self.limits.max_message_bytes)
         self.pongs: list[bytes] = []
+        self.last_rx = time.monotonic()
+        """When the server last sent a byte (for the keepalive)."""
+        self.ping_sent: float | None = None
+        """When our keepalive ping went out, while it waits for an answer."""
 
 
 class _Ending:
@@ -192,10 +208,13 @@ class HubLoop:
                     break
                 parser.feed(view[:count])
                 read += count
+                conn.ping_sent = None
                 if count < len(view) and (pending is None or not pending()):
                     break  # drained: anything arriving later wakes the selector again
             else:
                 self.again[conn.fd] = conn  # more may wait, and TLS-buffered bytes wake no one
+            if read:
+                conn.last_rx = time.monotonic()
             while True:
                 if len(frames) >= MAX_BATCH:
                     self.again[conn.fd] = conn
@@ -215,6 +234,12 @@ class HubLoop:
                 raise websocket.WebSocketConnectionClosedException(
                     "Connection to remote host was lost.")
             return None
+        except FrameProtocolError as exc:  # close with its code, report, reconnect rules
+            if closing.is_set():
+                return _Ending(None, "closed", None)
+            logger.warning("closing a connection (code %d): %s", exc.close_code, exc)
+            return _Ending(None, f"protocol error: {exc}", exc,
+                           close_payload=exc.close_code.to_bytes(2, "big"))
         except websocket.WebSocketConnectionClosedException as exc:
             if closing.is_set():
                 return _Ending(None, "connection closed", None)
@@ -240,13 +265,38 @@ class HubLoop:
         self.pong_waiting.pop(conn.fd, None)
 
     def sweep(self) -> None:
-        """Drop connections whose socket was closed without the hub seeing it."""
-        self.next_sweep = time.monotonic() + SWEEP_INTERVAL_S
+        """Drop connections whose socket was closed without the hub seeing it; keep the
+        others alive (a ping after ``ping_interval_s`` of silence, and the connection given
+        up when ``ping_timeout_s`` later nothing has come)."""
+        now = time.monotonic()
+        self.next_sweep = now + SWEEP_INTERVAL_S
         for conn in list(self.conns.values()):
             sock = conn.ws.sock
             if sock is None or sock.fileno() != conn.fd:
                 self.detach(conn)
                 self.finish(conn, _closed_under_us(conn))
+            elif conn.limits.ping_interval_s is not None and not conn.closing.is_set():
+                self.keepalive(conn, now)
+
+    def keepalive(self, conn: HubConnection, now: float) -> None:
+        """Ping a silent connection; give it up when the ping goes unanswered."""
+        limits = conn.limits
+        if conn.ping_sent is not None:
+            if now - conn.ping_sent < limits.ping_timeout_s:
+                return
+            silent = now - conn.last_rx
+            logger.warning("no data from the server for %.1f s, not even a pong: "
+                           "the connection is dead", silent)
+            self.detach(conn)
+            abort = TimeoutError(f"keepalive: no answer to a ping within "
+                                 f"{limits.ping_timeout_s:g} s")
+            self.finish(conn, _Ending(None, str(abort), abort))
+            return
+        if limits.ping_interval_s is not None and now - conn.last_rx >= limits.ping_interval_s:
+            sent = try_send_control(conn.ws, websocket.ABNF.OPCODE_PING, b"keepalive",
+                                    CONTROL_SEND_TIMEOUT_S)
+            if sent is not None:  # None: the owner is mid-send; next sweep
+                conn.ping_sent = now
 
     def finish(self, conn: HubConnection, ending: _Ending | None) -> None:
         """Report the end (unless the owner is gone) and release the connection's handle."""

@@ -61,10 +61,12 @@ class ConnectionClosed:
     abnormal: bool
     handshake_status: int | None = None
     recoverable: bool = False
-    requested: bool = False
-    """We closed it (the session or its supervisor is stopping)."""
     """Whether a new connection may fix it (see :func:`realtime_actors.reconnect.
     classify_disconnect`); always False for a close we asked for."""
+    requested: bool = False
+    """We closed it (the session or its supervisor is stopping)."""
+    protocol_error: bool = False
+    """We closed it because the server broke the websocket rules (``code`` is ours)."""
 
 
 @attrs.frozen
@@ -79,9 +81,12 @@ class SendFailed:
 # --- owner -> WebSocketActor ----------------------------------------------------------------
 @attrs.frozen
 class SendFrames:
-    """Send client events (dicts) in order, stopping at the first failure."""
+    """Send client events (dicts) in order, stopping at the first failure. ``cost`` bytes
+    were added to ``gauge`` for them: the connection releases them once written."""
 
     frames: tuple[dict[str, Any], ...]
+    gauge: Any = None
+    cost: int = 0
 
 
 @attrs.frozen

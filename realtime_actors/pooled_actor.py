@@ -163,7 +163,14 @@ class PooledInbox:
         """Queue a message and, when the actor was idle, handle it on the calling thread.
 
         Only that one message runs here; anything queued meanwhile (by other threads) goes to
-        the pool afterwards, so order and one-at-a-time are kept."""
+        the pool afterwards, so order and one-at-a-time are kept. An actor that does not run
+        outside the pool (``guest_runs`` False, unless ``guest_may_handle`` allows this
+        message) gets it as a plain tell."""
+        actor = self._actor
+        if actor is not None and not self.guest_runs and \
+                not actor.guest_may_handle(envelope.message):
+            self.put(envelope)
+            return
         with self._lock:
             state = self._state
             if state == _IDLE:
@@ -283,8 +290,10 @@ class PooledActor(pykka.Actor):
 
     def guest_may_handle(self, message: Any) -> bool:
         """Whether ``message`` may be handled on a thread outside the pool (see
-        ``guest_runs``); False hands it, and what follows, to the pool's workers."""
-        return True
+        ``guest_runs``); False hands it, and what follows, to the pool's workers. Where
+        ``guest_runs`` is False, a True here still lets :func:`tell_and_run` handle this one
+        message on the calling thread (for a message known to run no user code)."""
+        return self.guest_runs
 
     def _handle_envelope(self, envelope: Any) -> None:
         """Handle one message exactly as pykka's actor loop does."""

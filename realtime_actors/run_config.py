@@ -17,6 +17,11 @@ from .input_journal import DEFAULT_LIMIT_BYTES
 from .playback import PlaybackTracker
 from .protocol.session_config import SessionModelSettings
 from .reconnect import ReconnectPolicy
+from .transport_limits import (
+    DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_SEND_BUFFER_BYTES,
+    TransportLimits,
+)
 
 DEFAULT_URL = "wss://api.openai.com/v1/realtime"
 DEFAULT_MODEL = "gpt-realtime"
@@ -57,8 +62,31 @@ class ModelConfig:
     """Extra request headers (``OpenAI-Organization``, ``OpenAI-Project``, ...)."""
     connect_timeout_s: float = attrs.field(default=10.0, validator=_check_positive)
     close_timeout_s: float = attrs.field(default=2.0, validator=_check_positive)
+    max_message_bytes: int = attrs.field(default=DEFAULT_MAX_MESSAGE_BYTES,
+                                         validator=_check_positive)
+    """Largest server message accepted; a larger one closes the connection with 1009 (a
+    protocol error: ``ErrorEvent(source="protocol", code="message_too_big")``, then the
+    reconnect rules)."""
+    ping_interval_s: float | None = attrs.field(
+        default=20.0, validator=attrs.validators.optional(_check_positive))
+    """Keepalive: after this long without a byte from the server a ping is sent (``None``:
+    never); ``ping_timeout_s`` later with still nothing the connection is given up and
+    replaced (a half-open TCP connection never reports itself)."""
+    ping_timeout_s: float = attrs.field(default=20.0, validator=_check_positive)
+    send_buffer_bytes: int = attrs.field(default=DEFAULT_SEND_BUFFER_BYTES,
+                                         validator=_check_positive)
+    """Outgoing bytes a connection may hold (written, or waiting for room in the socket):
+    beyond this high-water mark ``send_audio`` / ``send_message`` raise ``QueueFullError``
+    (and emit ``ErrorEvent(code="queue_full")``); nothing already accepted is dropped."""
     playback_tracker: PlaybackTracker | None = None
     """Fed by the application with what it actually played; used to truncate on interrupt."""
+
+    def transport_limits(self) -> TransportLimits:
+        """The limits the I/O hub enforces on this config's connections."""
+        return TransportLimits(max_message_bytes=self.max_message_bytes,
+                               ping_interval_s=self.ping_interval_s,
+                               ping_timeout_s=self.ping_timeout_s,
+                               send_buffer_bytes=self.send_buffer_bytes)
 
     def build_url(self) -> str:
         """The URL with ``model`` (or ``call_id``) in the query, keeping any existing query."""

@@ -27,7 +27,8 @@ from .pooled_actor import tell_and_run
 from .protocol.audio import to_pcm16_bytes
 from .protocol.session_config import SessionModelSettings
 from .run_config import ModelConfig, RunConfig
-from .session_actor import Command
+from .send_gauge import append_cost, overflow_message
+from .session_actor import Command, QueueFullError
 from .session_tree import SessionTree, start_session_tree
 from .supervision import ChildRestartingError, ChildStoppedError
 from .tls import websocket_sslopt
@@ -116,14 +117,34 @@ class Session:
         Raises :class:`~realtime_actors.errors.AudioFormatError` for invalid audio, in the
         calling thread. Never waits for the session (a streaming source must not stall): audio
         refused because the disconnected session's queue is full is reported as an
-        ``ErrorEvent(code="queue_full")``.
+        ``ErrorEvent(code="queue_full")``. Raises :class:`QueueFullError` (and emits that
+        event) when the connection's outgoing buffer is over ``ModelConfig.send_buffer_bytes``
+        (a peer that stopped reading): the audio was not accepted, nothing accepted is lost.
         """
         pcm = to_pcm16_bytes(audio)
+        gauge = self._tree.state.gauge
+        if gauge.full():  # refused here, in the caller: nothing accepted is ever dropped
+            self._tell("report_overflow", "send_audio")
+            raise QueueFullError(overflow_message(gauge, "send_audio"))
+        # admitted now: its bytes count from here, so a caller outrunning the session cannot
+        # pile up audio anywhere on the way to the socket
+        cost = append_cost(len(pcm)) if pcm else 0
+        gauge.add(cost)
         command = Command("send_audio", (pcm,), {"commit": commit, "respond": respond},
-                          reply=False)
+                          reply=False, prepaid=cost)
         # when the session is idle, this thread runs it for this one command and writes the
         # append without waiting for room in the socket (no thread wakes up); else it queues
-        self._deliver(lambda: tell_and_run(self._address.current(), command))
+        try:
+            self._deliver(lambda: tell_and_run(self._address.current(), command))
+        except BaseException:
+            gauge.release(cost)
+            raise
+
+    def wait_sendable(self, timeout: float) -> bool:
+        """Wait until the connection's outgoing buffer is below its high-water mark (sends
+        are accepted again); False after ``timeout`` seconds. For producers that got
+        :class:`QueueFullError`."""
+        return self._tree.state.gauge.wait_room(timeout)
 
     def send_raw_event(self, event: Mapping[str, Any]) -> None:
         """Send any client event as is (a bare ``response.create`` is deferred as usual)."""
@@ -251,6 +272,7 @@ def run(
         connect_timeout_s=model_config.connect_timeout_s,
         close_timeout_s=model_config.close_timeout_s,
         sslopt=websocket_sslopt() if url.startswith("wss://") else {},
+        limits=model_config.transport_limits(),
     )
     if resume is not None and history is not None:
         raise ConfigError("pass resume= or history=, not both")

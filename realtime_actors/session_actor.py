@@ -26,6 +26,8 @@ from .messages import (
     ToolDone,
 )
 from .pooled_actor import PooledActor
+from .protocol.server_events_response import ResponseOutputAudioDeltaEvent
+from .send_gauge import frames_cost, overflow_message
 from .session_core import SessionCore
 from .session_effects import CancelTools, Effect, Emit, RunTool, Send
 from .session_state import SessionState
@@ -35,6 +37,8 @@ from .tool_executor import ToolExecutor
 logger = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 5.0
+_SENDING = frozenset({"send_message", "send_audio", "send_raw_event"})
+"""Commands refused while the connection's outgoing buffer is over its high-water mark."""
 
 
 @attrs.frozen
@@ -46,10 +50,14 @@ class Command:
     kwargs: dict[str, Any] = attrs.field(factory=dict)
     reply: bool = True
     """False for a ``tell``: nobody waits, so user-level errors become error events."""
+    prepaid: int = 0
+    """Bytes the handle already added to the send gauge when it admitted the call (a told
+    ``send_audio``): the frames it produces are not counted again."""
 
 
 class QueueFullError(RealtimeError):
-    """The session is disconnected and its queue of pending calls is full."""
+    """The session is disconnected and its queue of pending calls is full, or the
+    connection's outgoing buffer is over its high-water mark."""
 
 
 class SessionActor(PooledActor, Supervised):
@@ -61,6 +69,16 @@ class SessionActor(PooledActor, Supervised):
 
     guest_runs = False  # runs user code (guardrails, handoffs): on the pool's workers only
 
+    def guest_may_handle(self, message: Any) -> bool:
+        """The messages that run no user code may be handled by the thread that tells them
+        (``tell_and_run``: a caller's ``send_audio``, the I/O thread's audio deltas); every
+        other one runs on the pool's workers."""
+        if type(message) is Command:
+            return message.name == "send_audio"
+        if type(message) is ModelEvents:
+            return all(type(e) is ResponseOutputAudioDeltaEvent for e in message.events)
+        return False
+
     def __init__(self, state: SessionState, *, link: SupervisionLink | None = None) -> None:
         super().__init__(link=link)
         self._state = state
@@ -71,6 +89,8 @@ class SessionActor(PooledActor, Supervised):
         self._executor = ToolExecutor(max_workers=state.run_config.max_tool_workers,
                                       default_timeout_s=state.run_config.tool_timeout_s)
         self._ws: pykka.ActorRef[Any] | None = None
+        self._prepaid = 0
+        """Gauge bytes the command being handled brought along (see ``Command.prepaid``)."""
 
     @property
     def core(self) -> SessionCore:
@@ -136,15 +156,13 @@ class SessionActor(PooledActor, Supervised):
             self._apply(self.core.on_tool_outcome(outcome.call_id, outcome.output, outcome.ok,
                                                   error=outcome.error))
         elif isinstance(message, Command):
-            if message.reply:
-                return self._command(message)
+            self._prepaid = message.prepaid
             try:
-                self._command(message)
-            except QueueFullError as exc:  # already reported as an ErrorEvent
-                logger.warning("%s", exc)
-            except RealtimeError as exc:
-                self._emit(ev.ErrorEvent(message=str(exc), source="send",
-                                         code=type(exc).__name__))
+                return self._run_command(message)
+            finally:
+                if self._prepaid:  # not spent on frames to the socket (queued, or refused)
+                    self._state.gauge.release(self._prepaid)
+                    self._prepaid = 0
         elif isinstance(message, ConnectionOpened):
             self._on_opened(message)
         elif isinstance(message, ConnectionClosed):
@@ -154,6 +172,18 @@ class SessionActor(PooledActor, Supervised):
                                      code=type(message.error).__name__))
         else:
             logger.warning("SessionActor got an unexpected message: %r", type(message))
+        return None
+
+    def _run_command(self, command: Command) -> Any:
+        if command.reply:
+            return self._command(command)
+        try:
+            self._command(command)
+        except QueueFullError as exc:  # already reported as an ErrorEvent
+            logger.warning("%s", exc)
+        except RealtimeError as exc:
+            self._emit(ev.ErrorEvent(message=str(exc), source="send",
+                                     code=type(exc).__name__))
         return None
 
     def _on_opened(self, message: ConnectionOpened) -> None:
@@ -174,9 +204,16 @@ class SessionActor(PooledActor, Supervised):
 
     def _on_closed(self, message: ConnectionClosed) -> None:
         self._ws = None
+        self._state.gauge.reset()  # what the lost connection held is resent or restored
         policy = self._run_config.reconnect
         retry = message.recoverable and policy.enabled and self._link is not None
         was_connected = self.core.connected
+        if message.protocol_error:
+            self._emit(ev.ErrorEvent(
+                message=f"the server broke the websocket protocol; closed with code "
+                        f"{message.code}: {message.reason}", source="protocol",
+                code="message_too_big" if message.code == 1009 else "protocol_violation",
+                recoverable=retry))
         self._apply(self.core.on_disconnected(resume=policy.resume_responses))
         if self.core.closed or self._state.ended or message.requested:
             return
@@ -224,6 +261,13 @@ class SessionActor(PooledActor, Supervised):
         if name == "close":
             self._end_session("closed")
             return None
+        if name == "report_overflow":
+            self._report_overflow(*command.args)
+            return None
+        if command.reply and name in _SENDING and self._state.gauge.full():
+            # (a told command was admitted by the handle already: never dropped here)
+            self._report_overflow(name)
+            raise QueueFullError(overflow_message(self._state.gauge, name))
         handler = {
             "send_message": self.core.send_message,
             "send_audio": self.core.send_audio,
@@ -245,6 +289,10 @@ class SessionActor(PooledActor, Supervised):
                                      f"({limit} events); {command.name} was not sent")
         self._apply(effects)
         return None
+
+    def _report_overflow(self, name: str) -> None:
+        self._emit(ev.ErrorEvent(message=overflow_message(self._state.gauge, name), source="send",
+                                 code="queue_full"))
 
     def _is_connected(self) -> bool:
         return self._ws is not None and self.core.connected
@@ -292,9 +340,15 @@ class SessionActor(PooledActor, Supervised):
                 return
             self._outbox.extend(frames)
             return
+        gauge = self._state.gauge
+        cost = frames_cost(frames)
+        prepaid = min(cost, self._prepaid)
+        self._prepaid -= prepaid
+        gauge.add(cost - prepaid)
         try:
-            self._ws.tell(SendFrames(tuple(frames)))  # type: ignore[union-attr]
+            self._ws.tell(SendFrames(tuple(frames), gauge, cost))  # type: ignore[union-attr]
         except pykka.ActorDeadError:
+            gauge.release(cost)
             self._outbox.extend(frames)  # the connection is going; they go on the next one
 
     def _emit(self, event: ev.SessionEvent) -> None:

@@ -92,8 +92,6 @@ class SessionCore(ToolCallsMixin):
         """Input audio the server has not acknowledged yet (replayed after a drop)."""
         self.response_items: dict[str, dict[str, bool]] = {}
         """Output items of each active response: item id -> arrived complete."""
-        self.server_answers = True
-        """Whether server turn detection answers a turn it commits (from the last update)."""
         self.unanswered_turn = False
         """A committed user turn that server VAD will answer, and no response started yet."""
         self._ids = itertools.count(1)
@@ -153,13 +151,9 @@ class SessionCore(ToolCallsMixin):
 
     def _configure_journal(self, settings: SessionModelSettings) -> None:
         fmt = settings.input_audio_format
-        if isinstance(fmt, AudioFormat) and fmt is not AudioFormat.PCM16:
-            self.journal.set_format(fmt.sample_rate / 1000, 1)
-        else:
-            self.journal.set_format(48, 2)
+        self.journal.set_format("ulaw" if fmt is AudioFormat.G711_ULAW else
+                                "alaw" if fmt is AudioFormat.G711_ALAW else "pcm16")
         turn = settings.turn_detection
-        self.server_answers = turn is UNSET or (
-            turn is not None and turn.create_response is not False)
         if turn is None:
             self.journal.set_vad(None)
         else:
@@ -320,8 +314,14 @@ class SessionCore(ToolCallsMixin):
         return effects
 
     def server_creates_responses(self) -> bool:
-        """Whether server-side turn detection answers committed audio on its own."""
-        turn = self.effective_settings().turn_detection
+        """Whether server-side turn detection answers committed audio on its own (from the
+        settings layers that can set it: no dynamic instructions or tools are resolved, so
+        no user code runs)."""
+        layers = [self.run_config.model_settings]
+        if isinstance(self.agent.model_settings, SessionModelSettings):
+            layers.append(self.agent.model_settings)
+        turn = _merge_all([attrs.evolve(layer, tools=UNSET, tool_choice=UNSET)
+                           for layer in (*layers, self.overrides)]).turn_detection
         if turn is None:
             return False
         if turn is UNSET:

@@ -291,7 +291,8 @@ class ServerEventMapper:
     def on_input_completed(self, event: Any) -> list[Effect]:
         core = self.core
         transcript = _str(event.transcript) or ""
-        core.journal.transcript_known(event.item_id)
+        if transcript:  # the words restore the turn from now on; its audio may go
+            core.journal.transcript_known(event.item_id)
         effects: list[Effect] = [Emit(ev.TranscriptCompletedEvent(
             item_id=event.item_id, transcript=transcript, role="user"))]
         if core.history.update(event.item_id, transcript=transcript) is not None:
@@ -317,7 +318,7 @@ class ServerEventMapper:
 
     def on_committed(self, event: Any) -> list[Effect]:
         core = self.core
-        if core.journal.committed(event.item_id) and core.server_answers:
+        if core.journal.committed(event.item_id) and core.server_creates_responses():
             core.unanswered_turn = True  # server VAD answers it: until then, a drop loses it
         return []
 

@@ -10,7 +10,9 @@ import pykka
 
 from .event_sink import EventSink
 from .run_config import RunConfig
+from .send_gauge import SendGauge
 from .session_core import SessionCore
+from .transport_limits import DEFAULT_SEND_BUFFER_BYTES
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -34,6 +36,8 @@ class SessionState:
     end_reason: str | None = None
     give_up_reason: str | None = None
     """Set by the supervisor when it exceeded its restart intensity."""
+    gauge: SendGauge = attrs.field(factory=lambda: SendGauge(DEFAULT_SEND_BUFFER_BYTES))
+    """Bytes told to the connection and not yet written (thread-safe: the handle reads it)."""
     session_id: str = attrs.field(factory=lambda: uuid.uuid4().hex)
     """The session's id (the key of its snapshots in a store)."""
     snapshot_count: int = 0

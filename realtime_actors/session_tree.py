@@ -30,6 +30,7 @@ from .durable.store import check_session_id
 from .event_sink import EventSink
 from .pooled_actor import PooledActor
 from .run_config import ModelConfig, RunConfig
+from .send_gauge import SendGauge
 from .session_actor import SessionActor
 from .session_core import SessionCore
 from .session_state import SessionState
@@ -92,7 +93,8 @@ def start_session_tree(
     else:
         sink = EventSink(run_config.event_buffer)
     state = SessionState(core=core, run_config=run_config, sink=sink,
-                         subscribers=list(dict.fromkeys(subscribers)), session_id=session_id)
+                         subscribers=list(dict.fromkeys(subscribers)), session_id=session_id,
+                         gauge=SendGauge(options.limits.send_buffer_bytes))
     if resume is not None:
         restore_snapshot(state, resume, agent)
         state.snapshot_count = resume.sequence

@@ -30,6 +30,7 @@ from .frame_writer import (
     write_frames,
     write_holding_lock,
 )
+from .io_hub_frames import FrameProtocolError
 from .io_hub_socket import abort_socket
 from .messages import (
     CloseConnection,
@@ -42,7 +43,9 @@ from .messages import (
 from .pooled_actor import PooledActor
 from .reader import SocketReader
 from .reconnect import DisconnectKind, classify_disconnect
+from .send_gauge import SendGauge
 from .supervision import Supervised, SupervisionLink
+from .transport_limits import TransportLimits
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +85,7 @@ class ConnectOptions:
     connect_timeout_s: float = 10.0
     close_timeout_s: float = 2.0
     sslopt: Mapping[str, Any] = attrs.field(factory=dict)
+    limits: TransportLimits = attrs.field(factory=TransportLimits)
 
 
 def default_user_agent() -> str:
@@ -131,6 +135,8 @@ class WebSocketActor(PooledActor, Supervised):
         self._socket_held = False
         """Whether this actor holds ``ws.lock`` across messages (a frame is half written)."""
         self._flush_told = False
+        self._held: list[tuple[SendGauge, int]] = []
+        """Gauge counts of frames whose bytes wait in ``_unsent``: released once flushed."""
 
     # ------------------------------------------------------------------ lifecycle
     def setup(self) -> None:
@@ -138,7 +144,7 @@ class WebSocketActor(PooledActor, Supervised):
         self._router = FrameRouter(self.actor_ref, self._owner, self.report_healthy)
         self._router.listeners = tuple(self._listeners)
         self._reader = SocketReader(self._router, self.generation, self._connect,  # type: ignore[arg-type]
-                                    name="realtime-reader")
+                                    name="realtime-reader", limits=self._options.limits)
         self._reader.start()
 
     def _connect(self) -> websocket.WebSocket:
@@ -259,6 +265,12 @@ class WebSocketActor(PooledActor, Supervised):
             self.remove_listener(message.listener)
         elif isinstance(message, SendFrames):
             result = self._send_frames(list(message.frames))
+            if message.gauge is not None:
+                if self._unsent and result.ok:
+                    # written in part: the gauge keeps counting until the rest is flushed
+                    self._held.append((message.gauge, message.cost))
+                else:
+                    message.gauge.release(message.cost)
             if not result.ok and result.error is not None:
                 self._tell_owner(SendFailed(result.error, result.failed_index or 0,
                                             message.frames))
@@ -289,9 +301,13 @@ class WebSocketActor(PooledActor, Supervised):
         code = message.code if message.code is not None else (None if self._closing else 1006)
         kind = classify_disconnect(message.code, message.handshake_status)
         recoverable = abnormal and kind is DisconnectKind.RECONNECT
+        violation = message.error if isinstance(message.error, FrameProtocolError) else None
+        if violation is not None:
+            code = violation.close_code  # what we closed with; a new connection may do better
         self._tell_owner(ConnectionClosed(code=code, reason=message.reason, abnormal=abnormal,
                                           handshake_status=message.handshake_status,
-                                          recoverable=recoverable))
+                                          recoverable=recoverable,
+                                          protocol_error=violation is not None))
         if self._link is not None and not self._closing:
             # supervised: this incarnation is done; a recoverable loss asks for a new one
             self.stop_with(f"connection lost: {message.reason}", abnormal=recoverable)
@@ -354,9 +370,16 @@ class WebSocketActor(PooledActor, Supervised):
             self._flush_told = True
             self.actor_ref.tell(_FlushUnsent())
 
+    def _release_held(self) -> None:
+        held, self._held = self._held, []
+        for gauge, cost in held:
+            gauge.release(cost)
+
     def _flush_unsent(self) -> None:
-        """Write what a non-blocking write left (waiting for room, as every send here does)."""
+        """Write what a non-blocking write left (waiting for room, as every send here does);
+        the gauge counts of those bytes are released however it ends."""
         if not self._unsent:
+            self._release_held()
             return
         ws, pieces = self._ws, self._unsent
         self._unsent = []
@@ -369,6 +392,7 @@ class WebSocketActor(PooledActor, Supervised):
             for piece in pieces:  # one by one: TLS wants a cut-short write retried as it was
                 write_holding_lock(ws, [piece])
         finally:
+            self._release_held()
             if self._socket_held:
                 self._socket_held = False
                 if ws is not None:

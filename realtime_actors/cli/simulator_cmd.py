@@ -15,6 +15,7 @@ import attrs
 
 from ..simulator import FaultPlan, Scenario, Simulator
 from ..simulator.__main__ import build_parser as simulator_base_parser
+from ..simulator.__main__ import tool_arguments_from_args
 from ..simulator.errors import SimulatorError
 from ..simulator.scenario import FAILURE_CODES
 from .common import (
@@ -114,7 +115,12 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
     """The simulator's scenario described by the parsed options."""
     if args.pacing < 0:
         raise CliError("--pacing must be >= 0")
+    try:
+        tool_arguments = tool_arguments_from_args(args)
+    except SimulatorError as exc:
+        raise CliError(str(exc)) from None
     return Scenario(
+        tool_arguments=tool_arguments,
         model=args.model,
         output_pacing=args.pacing,
         api_keys=frozenset({args.api_key}) if args.api_key else None,

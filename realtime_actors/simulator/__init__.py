@@ -6,6 +6,7 @@ from .records import ConnectionRecord
 from .scenario import FaultPlan, ReplyContext, RestFault, Scenario
 from .serving import STOP_SIGNALS, serve
 from .simulator import Simulator
+from .tool_arguments import ScriptedArguments, schema_arguments
 
 __all__ = [
     "STOP_SIGNALS",
@@ -14,6 +15,8 @@ __all__ = [
     "ReplyContext",
     "RestFault",
     "Scenario",
+    "ScriptedArguments",
     "Simulator",
+    "schema_arguments",
     "serve",
 ]

@@ -9,6 +9,7 @@ import sys
 from .errors import SimulatorError
 from .scenario import Scenario
 from .simulator import Simulator
+from .tool_arguments import ScriptedArguments
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-key", default=None, help="the only accepted bearer key")
     parser.add_argument("--seed", type=int, default=0, help="seed of ids and delta sizes")
     parser.add_argument("--log-level", default="WARNING", help="logging level")
+    parser.add_argument(
+        "--tool-arguments", metavar="FILE", default=None,
+        help='JSON file {"tool_name": {...arguments...}}: the scripted model calls those tools '
+        "with these arguments (other tools: filled from their schema and the user's text)",
+    )
     return parser
+
+
+def tool_arguments_from_args(args: argparse.Namespace) -> ScriptedArguments | None:
+    """The ``--tool-arguments`` table, or None; raises ``SimulatorError`` for a bad file."""
+    if args.tool_arguments is None:
+        return None
+    return ScriptedArguments.from_json_file(args.tool_arguments)
 
 
 def _print_urls(sim: Simulator) -> None:
@@ -44,10 +57,16 @@ def main(argv: list[str] | None = None) -> int:
         print("--pacing must be >= 0", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level.upper())
+    try:
+        tool_arguments = tool_arguments_from_args(args)
+    except SimulatorError as exc:
+        print(f"simulator: {exc}", file=sys.stderr)
+        return 2
     scenario = Scenario(
         output_pacing=args.pacing,
         api_keys=frozenset({args.api_key}) if args.api_key else None,
         seed=args.seed,
+        tool_arguments=tool_arguments,
     )
     sim = Simulator(scenario, host=args.host, port=args.port, http_port=args.http_port)
     try:

@@ -45,7 +45,7 @@ class StoredItem:
     """Raw audio of an audio content part (input or output), in ``audio_format``."""
     audio_format: str = "audio/pcm"
     truncated: bool = False
-    """Set once the client truncated the item (its audio and transcript stay cut)."""
+    """Set once the client truncated the item (its audio stays cut, its transcript removed)."""
 
     @property
     def id(self) -> str:
@@ -218,8 +218,9 @@ class Conversation:
         del self._items[self._index(item_id)]
 
     def truncate(self, item_id: Any, content_index: Any, audio_end_ms: Any) -> None:
-        """Cut an assistant audio item's audio at ``audio_end_ms`` and its transcript in
-        proportion (the model keeps only what the user heard)."""
+        """Cut an assistant audio item's audio at ``audio_end_ms`` and remove its transcript,
+        as the service does; the scripted model keeps, as its memory of the item, the part of
+        the text the user heard (cut in proportion to the audio)."""
         stored = self.get(item_id)
         item = stored.item
         if item.get("type") != "message" or item.get("role") != "assistant":
@@ -249,11 +250,11 @@ class Conversation:
         if stored.audio_format == "audio/pcm":
             keep_bytes -= keep_bytes % 2
         stored.audio = stored.audio[:keep_bytes]
-        transcript = part.get("transcript") or ""
+        transcript = stored.text or part.get("transcript") or ""
         cut = transcript[: round(len(transcript) * ratio)]
         if 0 < len(cut) < len(transcript) and " " in cut:
             cut = cut[: cut.rindex(" ")]
-        part["transcript"] = cut
+        part["transcript"] = None  # the service removes the server-side transcript
         stored.text = cut
         stored.truncated = True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -36,6 +37,8 @@ class InputAudio:
         self._turns = 0
         self._turn_detection: Any = None
         self.vad: EnergyVad | None = None
+        self._idle_task: asyncio.Task[None] | None = None
+        self._idle_start_ms = 0.0
         self.reconfigure()
 
     @property
@@ -60,6 +63,7 @@ class InputAudio:
             if td is None
             else EnergyVad.from_turn_detection(td, rate=24000, start_ms=int(self.position_ms))
         )
+        self.arm_idle()
 
     async def append(self, audio: Any) -> None:
         """Handle ``input_audio_buffer.append`` (no acknowledgement)."""
@@ -94,6 +98,7 @@ class InputAudio:
             self.speech_item_id = conn.ids.new("item")
             await conn.send({"type": "input_audio_buffer.speech_started",
                              "audio_start_ms": event.audio_ms, "item_id": self.speech_item_id})
+            self.disarm_idle()
             if td.get("interrupt_response", True):
                 conn.responses.cancel_active("turn_detected")
             return
@@ -103,6 +108,44 @@ class InputAudio:
         await self.commit(item_id)
         if td.get("create_response", True) and conn.session["type"] == "realtime":
             await conn.responses.create_automatic()
+        if conn.responses.active is None:
+            self.arm_idle()
+
+    # -- idle timeout (server_vad ``idle_timeout_ms``) -------------------------------------
+    def arm_idle(self, extra_s: float = 0.0) -> None:
+        """(Re)start the idle timer: after ``idle_timeout_ms`` (times the scenario's
+        ``idle_timeout_scale``) plus ``extra_s`` (output audio still playing) without speech
+        or a response, the turn times out. No-op without a server VAD idle timeout."""
+        self.disarm_idle()
+        td = self._turn_detection
+        conn = self.conn
+        if not td or td.get("type") != "server_vad" or td.get("idle_timeout_ms") is None:
+            return
+        if conn.session["type"] != "realtime" or conn.closed or conn.responses.active:
+            return
+        scale = conn.scenario_getter().idle_timeout_scale
+        self._idle_start_ms = self.position_ms
+        self._idle_task = conn.spawn(self._idle_after(td["idle_timeout_ms"] / 1000 * scale
+                                                      + extra_s))
+
+    def disarm_idle(self) -> None:
+        """Stop the idle timer (speech started, a response started)."""
+        if self._idle_task is not None:
+            self._idle_task.cancel()
+            self._idle_task = None
+
+    async def _idle_after(self, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        self._idle_task = None
+        conn = self.conn
+        if (self.vad is not None and self.vad.in_speech) or conn.responses.active is not None:
+            return
+        item_id = conn.ids.new("item")
+        await conn.send({"type": "input_audio_buffer.timeout_triggered",
+                         "audio_start_ms": int(self._idle_start_ms),
+                         "audio_end_ms": int(self.position_ms), "item_id": item_id})
+        await self.commit(item_id)
+        await conn.responses.create_automatic()
 
     async def commit_from_client(self) -> None:
         """Handle ``input_audio_buffer.commit``."""

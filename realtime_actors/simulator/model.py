@@ -12,6 +12,7 @@ from . import speech_codec
 from .conversation import StoredItem, history_texts, latest_user
 from .responses import ModelOutput
 from .scenario import ReplyContext, Scenario
+from .tool_arguments import schema_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,16 @@ def _function_names(tools: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(t["name"] for t in tools if t.get("type", "function") == "function")
 
 
+def _arguments(
+    scenario: Scenario, tools: list[dict[str, Any]], name: str, user_text: str
+) -> dict[str, Any]:
+    scripted = scenario.tool_arguments(name, user_text) if scenario.tool_arguments else None
+    if scripted is not None:
+        return dict(scripted)
+    schema = next((t.get("parameters") for t in tools if t.get("name") == name), None)
+    return schema_arguments(schema, user_text)
+
+
 def decide(
     scenario: Scenario,
     items: list[StoredItem],
@@ -79,7 +90,7 @@ def decide(
         if name is None and tool_choice == "required":
             name = tool_names[0]
         if name is not None:
-            arguments = dict(scenario.tool_arguments(name, user_text))
+            arguments = _arguments(scenario, tools, name, user_text)
             return ModelOutput(call_name=name, call_arguments=json.dumps(arguments))
     ctx = ReplyContext(
         user_text=user_text,

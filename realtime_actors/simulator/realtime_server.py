@@ -17,6 +17,7 @@ from websockets.http11 import Request, Response
 
 from .connection import RealtimeConnection
 from .errors import SimulatorError
+from .realtime_http import HttpAnsweringConnection
 from .records import ConnectionRecord
 from .scenario import Scenario
 
@@ -160,6 +161,7 @@ class RealtimeServer:
             close_timeout=1,
             select_subprotocol=self._select_subprotocol,
             logger=wire_logger,
+            create_connection=HttpAnsweringConnection,
         )
         self.port = server.sockets[0].getsockname()[1]
         return server

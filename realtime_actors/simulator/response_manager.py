@@ -48,6 +48,8 @@ class ResponseRun:
     in_band: bool
     number: int
     wake: asyncio.Event = attrs.field(factory=asyncio.Event)
+    finished: asyncio.Event = attrs.field(factory=asyncio.Event)
+    """Set once the run has sent its last event (or stopped)."""
 
 
 class ResponseManager:
@@ -82,7 +84,23 @@ class ResponseManager:
 
     # -- create ----------------------------------------------------------------------------
     async def create_automatic(self) -> None:
-        """A response started by turn detection (skipped while one is running)."""
+        """A response started by turn detection.
+
+        A response still finishing after a barge-in cancelled it is waited for first (on a
+        task of the connection, so frames keep being read); one that was not cancelled
+        (``interrupt_response: false``) keeps running and the turn gets no new response.
+        """
+        run = self.active
+        if run is not None and run.builder.cancel_reason is not None:
+            self.conn.spawn(self._create_after(run))
+            return
+        await self._create_unless_busy()
+
+    async def _create_after(self, run: ResponseRun) -> None:
+        await run.finished.wait()
+        await self._create_unless_busy()
+
+    async def _create_unless_busy(self) -> None:
         if self.active is not None:
             logger.info(
                 "connection %d: VAD turn ended while %s is active; no new response",
@@ -146,6 +164,7 @@ class ResponseManager:
         run = ResponseRun(builder=builder, in_band=in_band, number=self._count)
         if in_band:
             self.active = run
+            conn.input.disarm_idle()
         self.runs[builder.id] = run
         conn.spawn(self._run(run, scenario.output_pacing))
 
@@ -247,6 +266,7 @@ class ResponseManager:
         if self.active is run:
             self.active = None
         self.runs.pop(run.builder.id, None)
+        run.finished.set()
 
     async def _run(self, run: ResponseRun, pacing: float) -> None:
         conn = self.conn
@@ -277,6 +297,9 @@ class ResponseManager:
                              "rate_limits": self._rate_limits(builder)})
         finally:
             self._finish(run)
+            if run.in_band and not conn.closed:
+                unplayed_ms = builder.output_audio_ms * max(0.0, 1.0 - pacing)
+                conn.input.arm_idle(unplayed_ms / 1000)
 
     def _rate_limits(self, builder: ResponseBuilder) -> list[dict[str, Any]]:
         self._requests_left = max(0, self._requests_left - 1)

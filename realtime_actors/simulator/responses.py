@@ -116,6 +116,11 @@ class ResponseBuilder:
         self._stored: StoredItem | None = None
 
     # -- public ---------------------------------------------------------------------------
+    @property
+    def output_audio_ms(self) -> float:
+        """Milliseconds of output audio sent so far."""
+        return self._out_audio_ms
+
     def cancel(self, reason: str) -> bool:
         """Ask the response to stop; False when it has already finished."""
         if self.done:

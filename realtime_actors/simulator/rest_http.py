@@ -10,6 +10,7 @@ import json
 import logging
 import secrets
 import socket
+import sys
 import threading
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,6 +55,18 @@ class TrackingHTTPServer(ThreadingHTTPServer):
             self._connections.add(request)
             self._handler_threads.add(thread)
         thread.start()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Log a connection's failure: one line for a client that reset or closed it (a
+        normal end of a keep-alive connection), the traceback only for anything else.
+        The standard library would print the traceback to stderr in both cases."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+            logger.info("rest simulator: client %s closed the connection (%s)",
+                        client_address, type(exc).__name__)
+            return
+        logger.error("rest simulator: connection from %s failed", client_address,
+                     exc_info=exc)
 
     def _serve_connection(self, request: socket.socket, client_address: Any) -> None:
         try:

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from realtime_actors.simulator import rest_speech, rest_transcription
+from realtime_actors.simulator import rest_transcript_formats as formats
 from realtime_actors.simulator.errors import SimulatorError
 from realtime_actors.simulator.multipart import FormPart, parse_form
 from realtime_actors.simulator.rest_errors import RestApiError, fault_error, invalid_api_key
@@ -194,8 +195,9 @@ class _Handler(ResponseWriter):
     def _serve(self) -> None:
         try:
             self._handle()
-        except ClientGone as exc:
-            logger.info("rest simulator: %s %s abandoned: %s", self.command, self.path, exc)
+        except (ClientGone, ConnectionResetError, ConnectionAbortedError) as exc:
+            logger.info("rest simulator: %s %s abandoned: %s", self.command, self.path,
+                        exc if isinstance(exc, ClientGone) else type(exc).__name__)
             self.close_connection = True
         except Exception:
             logger.exception("rest simulator: %s %s failed", self.command, self.path)
@@ -290,17 +292,19 @@ class _Handler(ResponseWriter):
         self.owner.record(status=200, **info)
         if request.stream:
             self.start_chunked("text/event-stream; charset=utf-8")
-            pieces = max(1, len(rest_transcription.text_pieces(text)))
+            pieces = max(1, len(formats.text_pieces(text)))
             interval = scenario.output_pacing * request.seconds / pieces
-            for i, event in enumerate(rest_transcription.stream_events(text, request)):
+            for i, event in enumerate(formats.stream_events(text, request)):
                 if i:
                     self.pause(interval)
                 self.write_event(event)
             self.end_chunked()
-        elif request.response_format == "text":
-            self.send_body(200, text.encode(), "text/plain; charset=utf-8")
         else:
-            self.send_json(200, rest_transcription.json_answer(text, request))
+            kind, body = formats.answer(text, request)
+            if kind == "text":
+                self.send_body(200, body.encode(), "text/plain; charset=utf-8")
+            else:
+                self.send_json(200, body)
         self.owner.completed()
 
     def _speak(self, scenario: Scenario, body: bytes, info: dict[str, Any]) -> None:
@@ -308,7 +312,8 @@ class _Handler(ResponseWriter):
         audio = rest_speech.speech_audio(request)
         self.pause(scenario.tts_latency_s)
         self.owner.record(status=200, **info)
-        chunk_seconds = rest_speech.CHUNK_BYTES / 48000 * scenario.output_pacing
+        chunks = max(1, -(-len(audio.data) // rest_speech.CHUNK_BYTES))
+        chunk_seconds = audio.seconds / chunks * scenario.output_pacing
         if request.stream_format == "sse":
             self.start_chunked("text/event-stream; charset=utf-8")
             for i, event in enumerate(rest_speech.sse_events(request, audio)):
@@ -317,7 +322,7 @@ class _Handler(ResponseWriter):
                 self.write_event(event)
         else:
             self.start_chunked("application/octet-stream")
-            for i, chunk in enumerate(rest_speech.audio_chunks(audio)):
+            for i, chunk in enumerate(rest_speech.audio_chunks(audio.data)):
                 if i:
                     self.pause(chunk_seconds)
                 self.write_chunk(chunk)

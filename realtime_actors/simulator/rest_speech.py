@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import attrs
 
 from realtime_actors.protocol.wav import write_wav
-from realtime_actors.simulator import speech_codec
+from realtime_actors.simulator import audio_files, speech_codec
 from realtime_actors.simulator.rest_errors import (
     RestApiError,
     enum_value,
@@ -20,6 +21,8 @@ from realtime_actors.simulator.rest_errors import (
     unknown_parameter,
     unsupported_value,
 )
+
+logger = logging.getLogger(__name__)
 
 SPEECH_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
 """Models accepted by the speech endpoint (§5.2)."""
@@ -31,8 +34,9 @@ VOICES = (
 """Built-in voices; a custom voice is given as ``{"id": "voice_..."}``."""
 
 AUDIO_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
-SIMULATED_FORMATS = ("pcm", "wav")
-"""The formats the simulator produces; the others are answered with a 400."""
+"""Every ``response_format`` of the service: pcm and wav are written here, the compressed
+ones through PyAV (:mod:`~realtime_actors.simulator.audio_files`, the ``[simulator]`` extra);
+without PyAV they are refused with a 400 ``unsupported_value``."""
 STREAM_FORMATS = ("audio", "sse")
 MAX_INPUT_CHARS = 4096
 CHUNK_BYTES = 4800
@@ -142,11 +146,12 @@ def parse_speech(raw: bytes) -> tuple[SpeechRequest, dict[str, Any]]:
     response_format = _string(body, "response_format", required=False) or "mp3"
     if response_format not in AUDIO_FORMATS:
         raise enum_value("response_format", response_format, AUDIO_FORMATS)
-    if response_format not in SIMULATED_FORMATS:
+    if response_format not in ("pcm", "wav") and not audio_files.available():
         raise unsupported_value(
             "response_format",
-            f"Unsupported response_format {response_format!r}: the simulator only produces "
-            "pcm and wav (OpenAI's default is mp3).",
+            f"Unsupported response_format {response_format!r}: this simulator produces "
+            "compressed audio only with PyAV installed (pip install "
+            "'realtime-actors[simulator]'); pcm and wav work without it.",
         )
     stream_format = _string(body, "stream_format", required=False) or "audio"
     if stream_format not in STREAM_FORMATS:
@@ -165,12 +170,34 @@ def parse_speech(raw: bytes) -> tuple[SpeechRequest, dict[str, Any]]:
     return request, body
 
 
-def speech_audio(request: SpeechRequest) -> bytes:
-    """The answer's audio: synthetic speech of the input, as raw PCM16 or a WAV file."""
+@attrs.frozen
+class SpeechAudio:
+    """The answer's audio: the bytes in the requested format and their duration."""
+
+    data: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+    seconds: float
+
+
+def speech_audio(request: SpeechRequest) -> SpeechAudio:
+    """Synthetic speech of the input in the requested format: raw PCM16, WAV, or a
+    compressed file (mp3, opus in Ogg, aac in ADTS, flac) encoded by PyAV."""
     samples = speech_codec.synthesize(request.input, speech_codec.SPEECH_RATE)
-    if request.response_format == "wav":
-        return write_wav(samples, speech_codec.SPEECH_RATE)
-    return samples.astype("<i2").tobytes()
+    seconds = samples.size / speech_codec.SPEECH_RATE
+    if request.response_format == "pcm":
+        data = samples.astype("<i2").tobytes()
+    elif request.response_format == "wav":
+        data = write_wav(samples, speech_codec.SPEECH_RATE)
+    else:
+        try:
+            data = audio_files.encode_speech(samples, speech_codec.SPEECH_RATE,
+                                             request.response_format)
+        except audio_files.AudioFileError as exc:
+            logger.exception("rest simulator: encoding %s failed", request.response_format)
+            raise RestApiError(
+                500, "The server had an error while processing your request. Sorry about that!",
+                code=None, error_type="server_error",
+            ) from exc
+    return SpeechAudio(data=data, seconds=seconds)
 
 
 def audio_chunks(audio: bytes) -> Iterator[bytes]:
@@ -179,10 +206,10 @@ def audio_chunks(audio: bytes) -> Iterator[bytes]:
         yield audio[start : start + CHUNK_BYTES]
 
 
-def usage(request: SpeechRequest, audio: bytes) -> dict[str, int]:
-    """Token usage reported in ``speech.audio.done``."""
+def usage(request: SpeechRequest, audio: SpeechAudio) -> dict[str, int]:
+    """Token usage reported in ``speech.audio.done`` (10 audio tokens a second)."""
     input_tokens = math.ceil((len(request.input) + len(request.instructions or "")) / 4)
-    output_tokens = max(1, math.ceil(len(audio) / (2 * speech_codec.SPEECH_RATE) * 10))
+    output_tokens = max(1, math.ceil(audio.seconds * 10))
     return {
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
@@ -190,8 +217,9 @@ def usage(request: SpeechRequest, audio: bytes) -> dict[str, int]:
     }
 
 
-def sse_events(request: SpeechRequest, audio: bytes) -> Iterator[dict[str, Any]]:
-    """The SSE events of ``stream_format: "sse"``: audio deltas then ``speech.audio.done``."""
-    for chunk in audio_chunks(audio):
+def sse_events(request: SpeechRequest, audio: SpeechAudio) -> Iterator[dict[str, Any]]:
+    """The SSE events of ``stream_format: "sse"``: audio deltas (pieces of the file in the
+    requested format) then ``speech.audio.done``."""
+    for chunk in audio_chunks(audio.data):
         yield {"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode("ascii")}
     yield {"type": "speech.audio.done", "usage": usage(request, audio)}

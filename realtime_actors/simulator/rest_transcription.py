@@ -6,15 +6,13 @@ import logging
 import math
 import re
 import struct
-from collections.abc import Iterator
-from typing import Any
 
 import attrs
 import numpy as np
 
 from realtime_actors.errors import AudioFormatError
 from realtime_actors.protocol.wav import is_wav, read_wav
-from realtime_actors.simulator import speech_codec
+from realtime_actors.simulator import audio_files, speech_codec
 from realtime_actors.simulator.multipart import FormPart
 from realtime_actors.simulator.rest_errors import (
     RestApiError,
@@ -40,8 +38,17 @@ TRANSCRIPTION_MODELS = (
 """Models accepted by the transcription endpoint (§5.1)."""
 
 RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt", "diarized_json")
-SIMULATED_FORMATS = ("json", "text")
-"""The response formats the simulator produces; the others are answered with a 400."""
+MODEL_FORMATS = {
+    "whisper-1": ("json", "text", "srt", "verbose_json", "vtt"),
+    "gpt-4o-transcribe-diarize": ("json", "text", "diarized_json"),
+}
+"""The response formats each model supports (the others: json and text)."""
+LOGPROB_MODELS = ("gpt-4o-transcribe", "gpt-4o-mini-transcribe",
+                  "gpt-4o-mini-transcribe-2025-12-15")
+"""Models that return ``logprobs`` with ``include[]=logprobs`` (json answers only)."""
+FILE_EXTENSIONS = ("flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm")
+"""Upload types the service accepts (by file name); the simulator also takes raw 24 kHz
+PCM16 named ``*.pcm``."""
 
 INAUDIBLE = "(inaudible)"
 MIN_AUDIO_MS = 100
@@ -79,6 +86,9 @@ class TranscriptionRequest:
     temperature: float | None = None
     response_format: str = "json"
     stream: bool = False
+    include_logprobs: bool = False
+    timestamp_granularities: tuple[str, ...] = ()
+    speaker_names: tuple[str, ...] = ()
 
     @property
     def seconds(self) -> float:
@@ -114,10 +124,21 @@ def describe_upload(part: FormPart) -> UploadedFile:
     )
 
 
+def _extension(name: str) -> str | None:
+    base = name.rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[-1].lower() if "." in base else None
+
+
 def decode_upload(part: FormPart) -> bytes:
-    """The uploaded audio as 24 kHz mono PCM16 bytes: a WAV of any layout, or raw ``.pcm``."""
+    """The uploaded audio as 24 kHz mono PCM16 bytes: a WAV of any layout, raw ``.pcm``, or
+    any container the service accepts (decoded by PyAV)."""
     info = describe_upload(part)
     name = part.filename or ""
+    ext = _extension(name)
+    if ext is not None and ext != "pcm" and ext not in FILE_EXTENSIONS:
+        raise invalid_value(
+            "file", f"Invalid file format. Supported formats: {list(FILE_EXTENSIONS)}"
+        )
     if info.nested_wav:
         raise invalid_value("file", "Invalid file: audio file contains a nested WAV header.")
     if info.looks_like_wav:
@@ -126,17 +147,26 @@ def decode_upload(part: FormPart) -> bytes:
         except AudioFormatError as exc:
             raise invalid_value("file", f"Invalid file: could not decode WAV: {exc}") from exc
         return np.ascontiguousarray(samples, dtype="<i2").tobytes()
-    if name.lower().endswith(".pcm") or (part.content_type or "").lower() in _PCM_TYPES:
+    if ext == "pcm" or (part.content_type or "").lower() in _PCM_TYPES:
         if len(part.data) % 2:
             raise invalid_value(
                 "file", f"Invalid file: raw PCM16 has an odd length ({len(part.data)} bytes)."
             )
         return part.data
-    raise invalid_value(
-        "file",
-        f"Invalid file format {name!r}: the simulator decodes only WAV files and raw 24 kHz "
-        "PCM16 files named *.pcm.",
-    )
+    if not audio_files.available():
+        raise unsupported_value(
+            "file",
+            f"Invalid file {name!r}: this simulator decodes compressed audio only with PyAV "
+            "installed (pip install 'realtime-actors[simulator]'); WAV and raw 24 kHz PCM16 "
+            "(*.pcm) work without it.",
+        )
+    try:
+        samples = audio_files.decode_file(part.data)
+    except audio_files.AudioFileError as exc:
+        raise invalid_value(
+            "file", f"Invalid file {name!r}: {exc}. The file may be corrupted or unsupported."
+        ) from exc
+    return samples.astype("<i2").tobytes()
 
 
 def _single(fields: dict[str, list[str]], name: str) -> str | None:
@@ -165,11 +195,31 @@ def parse_transcription(parts: list[FormPart]) -> TranscriptionRequest:
     response_format = _single(fields, "response_format") or "json"
     if response_format not in RESPONSE_FORMATS:
         raise enum_value("response_format", response_format, RESPONSE_FORMATS)
-    if response_format not in SIMULATED_FORMATS:
+    supported = MODEL_FORMATS.get(model, ("json", "text"))
+    if response_format not in supported:
         raise unsupported_value(
             "response_format",
-            f"The simulator only produces 'json' and 'text' transcriptions, not "
-            f"{response_format!r}.",
+            f"response_format '{response_format}' is not compatible with model '{model}'. "
+            f"Use one of: {', '.join(repr(f) for f in supported)}.",
+        )
+    include = fields.get("include[]", [])
+    for value in include:
+        if value != "logprobs":
+            raise enum_value("include[]", value, ("logprobs",))
+    if include and (model not in LOGPROB_MODELS or response_format != "json"):
+        raise unsupported_value(
+            "include",
+            "logprobs are only available with response_format 'json' and the models "
+            f"{', '.join(LOGPROB_MODELS)}.",
+        )
+    granularities = fields.get("timestamp_granularities[]", [])
+    for value in granularities:
+        if value not in ("word", "segment"):
+            raise enum_value("timestamp_granularities[]", value, ("word", "segment"))
+    if granularities and response_format != "verbose_json":
+        raise invalid_value(
+            "timestamp_granularities",
+            "timestamp_granularities requires response_format 'verbose_json'.",
         )
     stream_text = (_single(fields, "stream") or "false").lower()
     if stream_text not in ("true", "false"):
@@ -196,6 +246,9 @@ def parse_transcription(parts: list[FormPart]) -> TranscriptionRequest:
         response_format=response_format,
         # whisper-1 ignores ``stream`` (§5.1).
         stream=stream_text == "true" and model != "whisper-1",
+        include_logprobs=bool(include),
+        timestamp_granularities=tuple(granularities),
+        speaker_names=tuple(fields.get("known_speaker_names[]", [])),
     )
 
 
@@ -217,33 +270,3 @@ def transcribe(scenario: Scenario, pcm: bytes, turn_index: int) -> str:
         return scenario.transcript(pcm, turn_index)
     text = speech_codec.decode(np.frombuffer(pcm, dtype="<i2").astype(np.int16))
     return INAUDIBLE if text is None else text
-
-
-def json_answer(text: str, request: TranscriptionRequest) -> dict[str, Any]:
-    """The ``application/json`` answer (a ``Transcription``)."""
-    return {"text": text, "usage": {"type": "duration", "seconds": math.ceil(request.seconds)}}
-
-
-def _token_usage(text: str, request: TranscriptionRequest) -> dict[str, Any]:
-    audio_tokens = max(1, math.ceil(request.seconds * 10))
-    text_tokens = math.ceil(len(request.prompt or "") / 4)
-    output_tokens = max(1, math.ceil(len(text) / 4))
-    return {
-        "type": "tokens",
-        "input_tokens": audio_tokens + text_tokens,
-        "input_token_details": {"text_tokens": text_tokens, "audio_tokens": audio_tokens},
-        "output_tokens": output_tokens,
-        "total_tokens": audio_tokens + text_tokens + output_tokens,
-    }
-
-
-def text_pieces(text: str) -> list[str]:
-    """Word-sized deltas whose concatenation is ``text``."""
-    return re.findall(r"\s*\S+|\s+$", text)
-
-
-def stream_events(text: str, request: TranscriptionRequest) -> Iterator[dict[str, Any]]:
-    """The SSE events of a streamed transcription: deltas then ``transcript.text.done``."""
-    for piece in text_pieces(text):
-        yield {"type": "transcript.text.delta", "delta": piece}
-    yield {"type": "transcript.text.done", "text": text, "usage": _token_usage(text, request)}

@@ -7,7 +7,6 @@ simulator can share them between its threads safely.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -39,14 +38,6 @@ def default_reply(ctx: ReplyContext) -> str:
     if not ctx.user_text:
         return "Hello! How can I help?"
     return f"You said: {ctx.user_text}"
-
-
-def default_tool_arguments(tool_name: str, user_text: str) -> dict[str, Any]:
-    """Arguments for a scripted function call: a quoted or capitalised word, if any."""
-    quoted = re.findall(r'"([^"]+)"', user_text)
-    if quoted:
-        return {"query": quoted[0]}
-    return {}
 
 
 @attrs.frozen(kw_only=True)
@@ -113,8 +104,11 @@ class Scenario:
     model: str = "gpt-realtime"
     reply: Callable[[ReplyContext], str] = default_reply
     """Computes the assistant's reply text from the conversation."""
-    tool_arguments: Callable[[str, str], Mapping[str, Any]] = default_tool_arguments
-    """(tool name, user text) -> arguments of a scripted function call."""
+    tool_arguments: Callable[[str, str], Mapping[str, Any] | None] | None = None
+    """(tool name, user text) -> arguments of a scripted function call, used as given (the
+    override). ``None``, or a function returning ``None`` for a tool, fills the arguments from
+    the tool's JSON schema with values from the user's text (see ``tool_arguments.py``);
+    :class:`~realtime_actors.simulator.tool_arguments.ScriptedArguments` reads a JSON table."""
     transcript: Callable[[bytes, int], str] | None = None
     """(pcm16 24 kHz bytes, turn index) -> transcript of an audio turn. ``None`` decodes the
     simulator's synthetic speech (see ``speech_codec``), falling back to ``"(inaudible)"``."""
@@ -123,6 +117,9 @@ class Scenario:
     rest_faults: tuple[RestFault, ...] = ()
     api_keys: frozenset[str] | None = None
     """Accepted bearer keys; ``None`` accepts any non-empty key."""
+    idle_timeout_scale: float = 1.0
+    """Multiplies the session's ``idle_timeout_ms`` (the service allows 5000 ms at least;
+    tests use a small fraction)."""
     session_seconds: float = 3600
     """Session lifetime: reported in ``expires_at``; when it runs out the server sends
     ``session_expired`` and closes with 1001 (tests use fractions of a second)."""

@@ -137,7 +137,12 @@ def validate_voice(value: Any, param: str) -> Any:
 def validate_modalities(value: Any, param: str) -> list[str]:
     """Validate ``output_modalities``: exactly ``["audio"]`` or ``["text"]``."""
     if value not in MODALITIES:
-        raise invalid_value(param, value, tuple(m[0] for m in MODALITIES))
+        raise ClientEventError(
+            "invalid_value",
+            f"Invalid value: {value!r}. Supported values are: ['audio'] or ['text'] "
+            "(exactly one output modality; audio responses include a transcript).",
+            param=param,
+        )
     return list(value)
 
 

@@ -1,4 +1,5 @@
-"""Fixtures of the end-to-end session tests (see support.py for the helpers)."""
+"""Fixtures of the chaos tests: the session harness of the end-to-end tests, and the proxies a
+test starts (stopped after its sessions are closed)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from realtime_actors.simulator import Simulator
+from tests.chaos.proxy import ChaosProxy
+from tests.realtime.conftest import harness, sim
 from tests.realtime.support import Harness
 
-
-@pytest.fixture(autouse=True)
-def harness() -> Iterator[Harness]:
-    """Simulators, sessions and collectors for one test (autouse: every client frame the simulators
-    received is validated against the GA client event types when the test ends)."""
-    h = Harness()
-    yield h
-    h.release()
+__all__ = ["chaos", "harness", "sim"]
 
 
 @pytest.fixture
-def sim(harness: Harness) -> Simulator:
-    """A started default simulator."""
-    return harness.sim
+def chaos(harness: Harness) -> Iterator[list[ChaosProxy]]:
+    """Proxies the test appends; its sessions are closed first, then the proxies stopped."""
+    proxies: list[ChaosProxy] = []
+    yield proxies
+    for session in harness.sessions:
+        session.close()
+    for proxy in proxies:
+        proxy.stop()

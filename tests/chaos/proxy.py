@@ -9,10 +9,14 @@ plain, client frames are unmasked to read them) and, when a :class:`Fault` match
 - ``fin``: the same cut, then shuts both connections down (the peer sees the stream end
   without a close frame);
 - ``stall``: forwards nothing more in either direction while keeping both sockets open (a
-  half-open connection: only the client's own keepalive can notice).
+  half-open connection: only the client's own keepalive can notice);
+- ``inject``: sends ``inject`` bytes (a hostile frame) in place of the frame, then goes on
+  forwarding (the client is expected to close the connection itself).
 
 ``Trickle`` slows one direction down to a few bytes at a time. Every fault that fired is
-recorded in :attr:`ChaosProxy.fired` with the connection index and the byte offset.
+recorded in :attr:`ChaosProxy.fired` with the connection index and the byte offset. Without a
+plan it is a plain proxy that a test can still :meth:`~ChaosProxy.cut` (every live connection
+at once) or pause in the client-to-server direction (a server that stops reading).
 """
 
 from __future__ import annotations
@@ -55,9 +59,10 @@ class Fault:
 
     direction: Direction
     match: Callable[[FrameInfo], bool]
-    action: Literal["rst", "fin", "stall"] = "rst"
+    action: Literal["rst", "fin", "stall", "inject"] = "rst"
     cut: Literal["before", "after", "mid"] = "after"
     label: str = ""
+    inject: bytes = b""
 
 
 @attrs.frozen
@@ -130,7 +135,8 @@ class ChaosProxy:
     connection (by accept order, from 0)."""
 
     def __init__(self, upstream: tuple[str, int],
-                 plan: Callable[[int], ConnectionPlan | None], *, seed: int = 0) -> None:
+                 plan: Callable[[int], ConnectionPlan | None] = lambda _index: None, *,
+                 seed: int = 0) -> None:
         self._upstream = upstream
         self._plan = plan
         self._rng = random.Random(seed)
@@ -142,12 +148,17 @@ class ChaosProxy:
         self._stopping = threading.Event()
         self.accepted = 0
         self.fired: list[Fired] = []
+        self.flowing_up = threading.Event()
+        """Cleared by :meth:`pause_up`: client-to-server bytes stop being read (the client's
+        socket buffers fill up, as with a server that stops reading)."""
+        self.flowing_up.set()
         self._accept_thread = threading.Thread(target=self._accept_loop, name="chaos-accept",
                                                daemon=True)
         self._accept_thread.start()
 
     @classmethod
-    def for_ws_url(cls, ws_url: str, plan: Callable[[int], ConnectionPlan | None], *,
+    def for_ws_url(cls, ws_url: str,
+                   plan: Callable[[int], ConnectionPlan | None] = lambda _index: None, *,
                    seed: int = 0) -> tuple[ChaosProxy, str]:
         """A proxy in front of a ``ws://`` URL and the URL that goes through it."""
         parts = urlsplit(ws_url)
@@ -191,6 +202,8 @@ class ChaosProxy:
                 if pair.stalled.is_set():
                     self._stopping.wait()
                     return
+                if direction == "up":
+                    self.flowing_up.wait()
                 data = src.recv(65536)
                 if not data:
                     break
@@ -232,14 +245,15 @@ class ChaosProxy:
         if fault is None:
             self._forward(pair, direction, dst, raw)
             return True
+        if fault.action == "inject":
+            self._record(pair, fault, direction, info)
+            self._forward(pair, direction, dst, fault.inject)
+            return True
         with self._lock:
             keep = {"before": 0, "after": len(raw),
                     "mid": self._rng.randint(1, max(1, len(raw) - 1))}[fault.cut]
         self._forward(pair, direction, dst, raw[:keep])
-        with self._lock:
-            self.fired.append(Fired(pair.index, fault.label or fault.action, fault.action,
-                                    direction, info.type, pair.forwarded[direction],
-                                    time.monotonic()))
+        self._record(pair, fault, direction, info)
         if fault.action == "stall":
             pair.stalled.set()
             return False
@@ -251,6 +265,12 @@ class ChaosProxy:
             else:
                 _shutdown(sock)
         return False
+
+    def _record(self, pair: _Pair, fault: Fault, direction: Direction, info: FrameInfo) -> None:
+        with self._lock:
+            self.fired.append(Fired(pair.index, fault.label or fault.action, fault.action,
+                                    direction, info.type, pair.forwarded[direction],
+                                    time.monotonic()))
 
     def _forward(self, pair: _Pair, direction: Direction, dst: socket.socket,
                  data: bytes) -> None:
@@ -264,10 +284,42 @@ class ChaosProxy:
                     self._stopping.wait(trickle.pause_s)
         pair.forwarded[direction] += len(data)
 
+    # ------------------------------------------------------------------ test controls
+    @property
+    def bytes_up(self) -> int:
+        """Client-to-server bytes forwarded so far, over every connection."""
+        with self._lock:
+            return sum(pair.forwarded["up"] for pair in self._pairs)
+
+    def pause_up(self) -> None:
+        """Stop forwarding client-to-server bytes (after the read in progress)."""
+        self.flowing_up.clear()
+
+    def resume_up(self) -> None:
+        """Forward client-to-server bytes again."""
+        self.flowing_up.set()
+
+    def cut(self) -> int:
+        """End every live connection at once (both sides see the stream end without a close
+        frame, as after a network failure); returns how many were cut."""
+        with self._lock:
+            pairs = list(self._pairs)
+        count = 0
+        for pair in pairs:
+            with pair.lock:
+                if pair.dead:
+                    continue
+                pair.dead = True
+            count += 1
+            for sock in (pair.client, pair.upstream):
+                _shutdown(sock)
+        return count
+
     # ------------------------------------------------------------------ stopping
     def stop(self) -> None:
         """Close everything, stop accepting and join every thread."""
         self._stopping.set()
+        self.flowing_up.set()
         try:
             self._listener.shutdown(socket.SHUT_RDWR)
         except OSError:

@@ -4,7 +4,6 @@ points where a tool used to run twice and a spoken turn used to be lost."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -40,16 +39,6 @@ class Counter:
 
 def _money_args(_tool: str, _text: str) -> dict[str, Any]:
     return {"amount": 100, "to": "Ada"}
-
-
-@pytest.fixture
-def chaos(harness: Harness) -> Iterator[list[ChaosProxy]]:
-    proxies: list[ChaosProxy] = []
-    yield proxies
-    for session in harness.sessions:
-        session.close()
-    for proxy in proxies:
-        proxy.stop()
 
 
 def _through(harness: Harness, chaos: list[ChaosProxy], sim: Simulator,

@@ -13,8 +13,8 @@ import pytest
 
 import realtime_actors as rt
 from realtime_actors.simulator import FaultPlan, ReplyContext, Scenario
+from tests.chaos.proxy import ChaosProxy
 from tests.realtime.support import WAIT_S, Harness, frames_of, of_type, text_settings, until
-from tests.realtime.tcp_proxy import TcpProxy
 
 FAST = rt.ReconnectPolicy(initial_delay_s=0.02, max_delay_s=0.1)
 
@@ -125,7 +125,7 @@ def test_tcp_proxy_cut_mid_stream_recovers(harness: Harness) -> None:
     slow_first = first_connection(FaultPlan(event_delay_s=0.05))
     sim = harness.start_sim(Scenario(reply=remembering_reply, faults=slow_first,
                                      text_delta_chars=(2, 3)))
-    proxy, url = TcpProxy.for_ws_url(sim.ws_url)
+    proxy, url = ChaosProxy.for_ws_url(sim.ws_url)
     try:
         session = rt.run(rt.agent("Echo"),
                          config=rt.RunConfig(model_settings=text_settings(), reconnect=FAST,
@@ -156,7 +156,7 @@ def test_tool_finishing_during_a_drop_gets_its_output_delivered(harness: Harness
         return "found it"
 
     proxy_sim = harness.start_sim(Scenario(reply=remembering_reply))
-    proxy, url = TcpProxy.for_ws_url(proxy_sim.ws_url)
+    proxy, url = ChaosProxy.for_ws_url(proxy_sim.ws_url)
     try:
         session = rt.run(rt.agent("Looker", tools=[slow_lookup]),
                          config=rt.RunConfig(model_settings=text_settings(tool_choice="required"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
@@ -97,7 +98,7 @@ def test_retrieve_user_audio_item_includes_audio(client: RtClient) -> None:
     assert base64.b64decode(content["audio"]) == pcm
 
 
-def test_truncate_cuts_audio_and_transcript(client: RtClient) -> None:
+def test_truncate_cuts_audio_and_removes_the_transcript(client: RtClient) -> None:
     _create(client, "talk")
     client.send({"type": "response.create"})
     events = client.recv_until("response.done")
@@ -115,10 +116,34 @@ def test_truncate_cuts_audio_and_transcript(client: RtClient) -> None:
     assert (truncated["item_id"], truncated["audio_end_ms"]) == (item_id, total_ms // 2)
     client.send({"type": "conversation.item.retrieve", "item_id": item_id})
     content = client.expect("conversation.item.retrieved")["item"]["content"][0]
-    full = "one two three four five six seven eight"
-    assert 0 < len(content["transcript"]) < len(full)
-    assert full.startswith(content["transcript"])
+    assert content["transcript"] is None  # the service removes the server-side transcript
     assert abs(len(base64.b64decode(content["audio"])) - total_ms // 2 * 48) <= 2
+
+
+def test_the_model_remembers_only_the_heard_part_of_a_truncated_answer() -> None:
+    full = "one two three four five six seven eight"
+    memory: list[tuple[str, ...]] = []
+
+    def reply(ctx: Any) -> str:
+        memory.append(ctx.history)
+        return full
+
+    with Simulator(Scenario(reply=reply)) as sim, connect_session(sim.ws_url) as client:
+        client.configure(audio={"input": {"turn_detection": None}})
+        _create(client, "talk")
+        client.send({"type": "response.create"})
+        events = client.recv_until("response.done")
+        audio = b"".join(base64.b64decode(e["delta"]) for e in events
+                         if e["type"] == "response.output_audio.delta")
+        item_id = events[-1]["response"]["output"][0]["id"]
+        client.send({"type": "conversation.item.truncate", "item_id": item_id,
+                     "content_index": 0, "audio_end_ms": len(audio) // 48 // 2})
+        client.recv_until("conversation.item.truncated")
+        _create(client, "again")
+        client.send({"type": "response.create"})
+        client.recv_until("response.done")
+    heard = memory[-1][-1]
+    assert memory[-1][0] == "talk" and 0 < len(heard) < len(full) and full.startswith(heard)
 
 
 def test_truncate_rejects_user_items(client: RtClient) -> None:
@@ -148,4 +173,4 @@ def test_truncate_while_the_response_is_still_streaming() -> None:
             assert item["status"] == "incomplete"
             content = item["content"][0]
             assert abs(len(base64.b64decode(content["audio"])) - played_ms * 48) <= 2
-            assert long.startswith(content["transcript"])
+            assert content["transcript"] is None

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from realtime_actors.protocol.wav import read_wav
+from realtime_actors.simulator import audio_files
 from realtime_actors.simulator.rest_server import RestServer
 from realtime_actors.simulator.scenario import Scenario
 from realtime_actors.simulator.speech_codec import decode, synthesize
@@ -123,8 +124,6 @@ def test_tts_latency_is_honoured(server: RestServer, box: Box) -> None:
         ({"speed": 4.5}, "invalid_value", "speed"),
         ({"speed": "fast"}, "invalid_value", "speed"),
         ({"response_format": "wave"}, "invalid_value", "response_format"),
-        ({"response_format": "mp3"}, "unsupported_value", "response_format"),
-        ({"response_format": None}, "unsupported_value", "response_format"),
         ({"stream_format": "ws"}, "invalid_value", "stream_format"),
         ({"model": "tts-1", "stream_format": "sse"}, "invalid_value", "stream_format"),
         ({"instructions": "y" * 4097}, "string_above_max_length", "instructions"),
@@ -142,9 +141,16 @@ def test_validation_errors(
     assert (error["type"], error["code"], error["param"]) == ("invalid_request_error", code, param)
 
 
-def test_compressed_formats_are_refused_with_a_clear_message(server: RestServer) -> None:
+def test_without_pyav_compressed_formats_are_a_clear_bad_request(
+    server: RestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audio_files, "available", lambda: False)  # as if PyAV were absent
     response = _post(server, _body(response_format="opus"))
-    assert "the simulator only produces pcm and wav" in response.json()["error"]["message"]
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["param"]) == ("unsupported_value", "response_format")
+    assert "realtime-actors[simulator]" in error["message"]
+    assert _post(server, _body(response_format="wav")).status_code == 200
 
 
 @pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]"])
@@ -198,3 +204,15 @@ def test_openai_sdk_speech(server: RestServer) -> None:
         ) as streamed:
             data = b"".join(streamed.iter_bytes())
     assert decode(read_wav(data).samples[:, 0]) == TEXT
+
+
+def test_an_encoder_failure_is_a_500_server_error(
+    server: RestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> bytes:
+        raise audio_files.AudioFileError("cannot encode ogg/libopus: simulated")
+
+    monkeypatch.setattr(audio_files, "encode_speech", broken)  # FFmpeg cannot fail on demand
+    response = _post(server, _body(response_format="opus"))
+    assert response.status_code == 500
+    assert response.json()["error"]["type"] == "server_error"

@@ -117,7 +117,11 @@ def test_json_transcript_of_synthetic_speech(server: RestServer) -> None:
     transcription = Transcription.model_validate(response.json())
     _assert_no_extra(transcription)
     assert transcription.text == TEXT
-    assert response.json()["usage"] == {"type": "duration", "seconds": 2}
+    usage = response.json()["usage"]
+    assert usage["type"] == "tokens"  # gpt-4o-*-transcribe report tokens, whisper-1 seconds
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"] > 0
+    whisper = _post(server, ("speech.wav", _wav(), "audio/wav"), model="whisper-1")
+    assert whisper.json()["usage"] == {"type": "duration", "seconds": 2}
 
 
 @pytest.mark.parametrize(
@@ -156,12 +160,21 @@ def test_odd_length_pcm_is_rejected(server: RestServer) -> None:
     assert _error(response)["code"] == "invalid_value"
 
 
-def test_other_audio_formats_are_rejected(server: RestServer) -> None:
+def test_a_corrupt_compressed_file_is_rejected(server: RestServer) -> None:
     response = _post(server, ("song.mp3", b"ID3" + bytes(5000), "audio/mpeg"))
     assert response.status_code == 400
     error = _error(response)
     assert (error["code"], error["param"]) == ("invalid_value", "file")
-    assert "WAV" in error["message"]
+    assert "could not decode" in error["message"] and "song.mp3" in error["message"]
+
+
+def test_an_unsupported_file_type_is_rejected(server: RestServer) -> None:
+    for name, data in (("clip.aiff", _wav()), ("notes.txt", b"hello there" * 100)):
+        response = _post(server, (name, data, "application/octet-stream"))
+        assert response.status_code == 400
+        error = _error(response)
+        assert (error["code"], error["param"]) == ("invalid_value", "file")
+        assert error["message"].startswith("Invalid file format. Supported formats: ['flac',")
 
 
 def test_nested_wav_header_is_rejected(server: RestServer) -> None:

@@ -23,6 +23,7 @@ from websockets.sync.server import ServerConnection, serve
 from realtime_actors.io_hub import IOHub
 from realtime_actors.messages import SocketClosed, SocketFrames, SocketOpened
 from realtime_actors.reader import SocketReader
+from realtime_actors.transport_limits import TransportLimits
 
 WAIT_S = 5.0
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -43,8 +44,9 @@ class Recorder(pykka.ThreadingActor):
 class Client:
     """One SocketReader with a Recorder owner."""
 
-    def __init__(self, url: str, *, mode: str = "hub", hub: IOHub | None = None,
-                 sslopt: dict[str, Any] | None = None) -> None:
+    def __init__(self, url: str, *, hub: IOHub | None = None,
+                 sslopt: dict[str, Any] | None = None,
+                 limits: TransportLimits | None = None) -> None:
         self.inbox: queue.Queue[Any] = queue.Queue()
         self.owner = Recorder.start(self.inbox)
 
@@ -55,7 +57,8 @@ class Client:
             ws.settimeout(None)
             return ws
 
-        self.reader = SocketReader(self.owner, 7, connect, name="test-reader", mode=mode, hub=hub)
+        self.reader = SocketReader(self.owner, 7, connect, name="test-reader", hub=hub,
+                                   limits=limits)
         self.reader.start()
         self.ws: websocket.WebSocket | None = None
 

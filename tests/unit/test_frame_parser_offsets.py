@@ -1,8 +1,8 @@
 """The I/O hub's frame parser with a read offset: how bytes arrive must not change the frames.
 
 Reads of any size (many frames in one read, a frame split across reads, a large frame in many
-small reads), fragmented messages, masked frames, and the framing errors raised as soon as a
-frame's header is known (before its payload is there).
+small reads), fragmented messages, and the framing errors (a masked server frame among them)
+raised as soon as a frame's header is known (before its payload is there).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ MASK = b"\x0f\xf0\x55\xaa"
 
 
 def masked_frame(payload: bytes, opcode: int = OP_BINARY) -> bytes:
-    """A masked frame (servers must not mask; the parser unmasks anyway)."""
+    """A masked frame (servers must not mask: the parser refuses it)."""
     assert len(payload) < 126
     body = bytes(b ^ MASK[i % 4] for i, b in enumerate(payload))
     return bytes([0x80 | opcode, 0x80 | len(payload)]) + MASK + body
@@ -38,16 +38,13 @@ MESSAGES = [
     (OP_BINARY, bytes(range(256)) * 300),  # 16-bit length
     (OP_TEXT, b""),
     (OP_TEXT, b"z" * 70_000),  # 64-bit length
-    (OP_BINARY, b"masked!"),
+    (OP_BINARY, b"last!"),
 ]
 
 
 def stream_of(messages: list[tuple[int, bytes]]) -> bytes:
-    """The wire bytes of ``messages`` (the last one masked)."""
-    parts = [server_frame(payload, opcode=opcode) for opcode, payload in messages[:-1]]
-    opcode, payload = messages[-1]
-    parts.append(masked_frame(payload, opcode))
-    return b"".join(parts)
+    """The wire bytes of ``messages``."""
+    return b"".join(server_frame(payload, opcode=opcode) for opcode, payload in messages)
 
 
 def drain(parser: FrameParser) -> list[tuple[int, bytes]]:

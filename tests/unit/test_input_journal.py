@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import numpy as np
+
 import realtime_actors as rt
 from realtime_actors.input_journal import BYTES_PER_MS, InputAudioJournal
 from realtime_actors.protocol.parser import parse_server_event
@@ -13,8 +15,8 @@ from realtime_actors.session_core import SessionCore
 from realtime_actors.session_effects import RunTool, Send
 
 
-def ms(n: int, fill: int = 1) -> bytes:
-    """``n`` ms of PCM16 at 24 kHz, every byte ``fill``."""
+def ms(n: int, fill: int = 0x21) -> bytes:
+    """``n`` ms of PCM16 at 24 kHz, every byte ``fill`` (0x21: loud enough to be speech)."""
     return bytes([fill]) * (n * BYTES_PER_MS)
 
 
@@ -54,12 +56,12 @@ def test_what_is_still_queued_is_not_replayed_and_follows_the_replay() -> None:
 def test_a_vad_turn_is_replayed_as_audio_only_and_cut_where_speech_stopped() -> None:
     journal = InputAudioJournal()
     journal.set_vad(prefix_padding_ms=300)
-    journal.appended("a1", ms(600, 1))
-    journal.appended("a2", ms(400, 2))
+    journal.appended("a1", ms(600, 0x21))
+    journal.appended("a2", ms(400, 0x22))
     journal.speech_stopped(800)  # the server commits the first 800 ms next
     assert replayed(journal) == [600, 400]  # no commit: the new server's VAD ends the turn
     journal.committed("item_1")
-    assert journal.turn_audio("item_1") == ms(600, 1) + ms(200, 2)
+    assert journal.turn_audio("item_1") == ms(600, 0x21) + ms(200, 0x22)
     assert replayed(journal) == [200]  # only what came after the end of speech
 
 
@@ -68,9 +70,23 @@ def test_silence_before_speech_is_not_kept_under_server_vad() -> None:
     journal.set_vad(prefix_padding_ms=300)
     for i in range(100):  # 10 s of silence in 100 ms chunks
         journal.appended(f"a{i}", ms(100, 0))
-    assert journal.pending_bytes <= (300 + 1000 + 100) * BYTES_PER_MS
+    assert journal.pending_bytes <= (300 + 100 + 100) * BYTES_PER_MS
     journal.speech_started(9_900)
     assert journal.pending_bytes == len(ms(100))
+
+
+def test_sound_is_kept_until_the_server_says_where_speech_starts() -> None:
+    """No speech_started yet (it may be lost with the connection): audio that may be speech
+    is kept, quiet audio before it is not."""
+    journal = InputAudioJournal()
+    journal.set_vad(prefix_padding_ms=300)
+    noise = (np.random.default_rng(1).normal(0, 20, 2400)).astype("<i2").tobytes()  # -64 dBFS
+    journal.appended("q", noise)
+    for i in range(30):  # 3 s of talking
+        journal.appended(f"s{i}", ms(100))
+    assert journal.pending_bytes == 30 * len(ms(100))  # the quiet start went, the speech stays
+    journal.speech_started(1_000)  # the server: speech from 1.0 s (with its padding)
+    assert journal.pending_bytes == 21 * len(ms(100))
 
 
 def test_a_rejected_commit_joins_the_next_turn() -> None:

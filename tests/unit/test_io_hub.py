@@ -19,6 +19,7 @@ from realtime_actors.errors import ConfigError
 from realtime_actors.io_hub import IOHub, io_mode, io_thread_count
 from realtime_actors.io_hub_frames import FrameProtocolError
 from realtime_actors.reader import MAX_BATCH, SocketReader
+from realtime_actors.transport_limits import TransportLimits
 from tests.unit.io_hub_support import (
     WAIT_S,
     Client,
@@ -133,8 +134,7 @@ def test_fragmented_message_is_reassembled_and_pings_are_answered() -> None:
         client.shutdown()
 
 
-@pytest.mark.parametrize("mode", ["hub", "thread"])
-def test_a_close_frame_gives_its_code_and_reason_and_is_answered(mode: str) -> None:
+def test_a_close_frame_gives_its_code_and_reason_and_is_answered() -> None:
     answered: queue.Queue[int | None] = queue.Queue()
 
     def handler(connection: ServerConnection) -> None:
@@ -144,21 +144,20 @@ def test_a_close_frame_gives_its_code_and_reason_and_is_answered(mode: str) -> N
         answered.put(None if rcvd is None else rcvd.code)
 
     with ws_server(handler) as url:
-        client = Client(url, mode=mode)
+        client = Client(url)
         client.opened()
         assert client.frames(1)[0] == [b"last words"]
         closed = client.closed()
         assert (closed.code, closed.reason, closed.error) == (4001, "go away", None)
         client.shutdown()  # the owner closes the socket; the server's close() returns
         echoed = answered.get(timeout=WAIT_S)
-        assert echoed == (4001 if mode == "hub" else 1000)  # hub echoes the code (RFC 6455)
+        assert echoed == 4001  # the hub echoes the code (RFC 6455)
 
 
-@pytest.mark.parametrize("mode", ["hub", "thread"])
 def test_a_dropped_connection_gives_no_code_and_connection_dropped(
-    raw_server: RawServer, mode: str
+    raw_server: RawServer
 ) -> None:
-    client = Client(raw_server.url, mode=mode)
+    client = Client(raw_server.url)
     peer = raw_server.open()
     client.opened()
     peer.sendall(server_frame(b"one"))
@@ -328,16 +327,79 @@ def test_big_sends_wait_for_room_and_big_frames_arrive_whole(tls: bool, tmp_path
         client.shutdown()
 
 
-# ------------------------------------------------------------------------------ frame parser
-def test_a_framing_violation_ends_the_connection_as_lost(raw_server: RawServer) -> None:
-    client = Client(raw_server.url)
+# ------------------------------------------------------------------------------ strictness
+def _close_frame_from(peer: socket.socket) -> bytes:
+    """The payload of the close frame the client sent (it is masked: unmask it)."""
+    data = b""
+    while len(data) < 2 or len(data) < 6 + (data[1] & 0x7F):
+        chunk = peer.recv(4096)
+        assert chunk, "the client closed without a close frame"
+        data += chunk
+    assert data[0] == 0x88, "not a close frame"
+    length, mask = data[1] & 0x7F, data[2:6]
+    return bytes(b ^ mask[i % 4] for i, b in enumerate(data[6:6 + length]))
+
+
+@pytest.mark.parametrize(("wire", "close_code", "reason"), [
+    pytest.param(b"\xc1\x00", 1002, "reserved bits", id="reserved-bits"),
+    pytest.param(b"\x81\x84abcd" + bytes(b ^ m for b, m in zip(b"text", b"abcd", strict=True)),
+                 1002, "masked", id="masked-frame"),
+    pytest.param(server_frame(b"\x03\xed", opcode=0x8), 1002, "invalid code 1005",
+                 id="close-1005"),
+    pytest.param(server_frame(b"\x03\xee", opcode=0x8), 1002, "invalid code 1006",
+                 id="close-1006"),
+    pytest.param(server_frame(b"\x03\xf7", opcode=0x8), 1002, "invalid code 1015",
+                 id="close-1015"),
+    pytest.param(server_frame(b"\x03\xe8\xff\xfe", opcode=0x8), 1007, "UTF-8",
+                 id="close-reason-not-utf8"),
+    pytest.param(server_frame(b"x" * 2000), 1009, "size limit", id="oversize"),
+])
+def test_a_protocol_violation_closes_with_its_code_and_is_reported(
+    raw_server: RawServer, wire: bytes, close_code: int, reason: str
+) -> None:
+    client = Client(raw_server.url, limits=TransportLimits(max_message_bytes=1000))
     peer = raw_server.open()
     client.opened()
-    peer.sendall(server_frame(b"fine") + b"\xc1\x00")
+    peer.sendall(server_frame(b"fine") + wire)
     assert client.frames(1)[0] == [b"fine"]
     closed = client.closed()
-    assert closed.code is None and closed.reason.startswith("connection lost: reserved bits")
+    assert closed.code is None and closed.reason.startswith("protocol error:")
+    assert reason in closed.reason
     assert isinstance(closed.error, FrameProtocolError)
+    assert closed.error.close_code == close_code
+    assert int.from_bytes(_close_frame_from(peer)[:2], "big") == close_code
+    client.shutdown()
+
+
+def test_a_silent_connection_is_pinged_and_given_up_when_the_ping_is_unanswered(
+    raw_server: RawServer
+) -> None:
+    client = Client(raw_server.url,
+                    limits=TransportLimits(ping_interval_s=0.05, ping_timeout_s=0.3))
+    peer = raw_server.open()
+    client.opened()
+    first = peer.recv(2)  # the keepalive ping's header: the server says nothing back
+    assert first[0] == 0x89
+    closed = client.closed()
+    assert closed.code is None and "keepalive" in closed.reason
+    assert isinstance(closed.error, TimeoutError)
+    client.shutdown()
+
+
+def test_an_answered_ping_keeps_a_quiet_connection(raw_server: RawServer) -> None:
+    client = Client(raw_server.url,
+                    limits=TransportLimits(ping_interval_s=0.05, ping_timeout_s=0.5))
+    peer = raw_server.open()
+    client.opened()
+    for _ in range(3):  # three pings answered: the connection stays up through them all
+        header = peer.recv(2)
+        assert header[0] == 0x89
+        rest = peer.recv(4 + (header[1] & 0x7F))
+        mask, body = rest[:4], rest[4:]
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(body))
+        peer.sendall(server_frame(payload, opcode=0xA))
+    peer.sendall(server_frame(b"still here"))
+    assert client.frames(1)[0] == [b"still here"]
     client.shutdown()
 
 
@@ -347,9 +409,10 @@ def test_io_mode_and_thread_count_come_from_the_environment(
 ) -> None:
     assert io_mode({}) == "hub"
     assert io_mode({"REALTIME_ACTORS_IO": "  "}) == "hub"
-    assert io_mode({"REALTIME_ACTORS_IO": "Thread"}) == "thread"
-    with pytest.raises(ConfigError, match="REALTIME_ACTORS_IO"):
-        io_mode({"REALTIME_ACTORS_IO": "asyncio"})
+    assert io_mode({"REALTIME_ACTORS_IO": "Hub"}) == "hub"
+    for removed in ("thread", "asyncio"):
+        with pytest.raises(ConfigError, match="REALTIME_ACTORS_IO"):
+            io_mode({"REALTIME_ACTORS_IO": removed})
     assert io_thread_count({}) == 1
     assert io_thread_count({"REALTIME_ACTORS_IO_THREADS": "3"}) == 3
     for bad in ("0", "two", "65"):
@@ -361,9 +424,8 @@ def test_io_mode_and_thread_count_come_from_the_environment(
 
     owner = Recorder.start(queue.Queue())
     monkeypatch.setenv("REALTIME_ACTORS_IO", "thread")
-    assert isinstance(SocketReader(owner, 0, never, name="x").thread, threading.Thread)
+    with pytest.raises(ConfigError, match="removed"):
+        SocketReader(owner, 0, never, name="x")
     monkeypatch.setenv("REALTIME_ACTORS_IO", "hub")
     assert not isinstance(SocketReader(owner, 0, never, name="x").thread, threading.Thread)
-    with pytest.raises(ConfigError, match="reader mode"):
-        SocketReader(owner, 0, never, name="x", mode="uvloop")
     owner.stop(timeout=WAIT_S)

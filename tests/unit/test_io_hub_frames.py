@@ -17,14 +17,13 @@ from tests.unit.io_hub_support import server_frame
 
 def test_parser_cuts_a_stream_fed_byte_by_byte_into_messages() -> None:
     long_text = b"t" * 70_000  # 64-bit length
-    mask = b"\x01\x02\x03\x04"
     stream = b"".join([
         server_frame(b"a" * 300),  # 16-bit length
         server_frame(b"par", fin=False),
         server_frame(b"ping!", opcode=OP_PING),  # a control frame between fragments
         server_frame(b"ts", opcode=0x0),
         server_frame(long_text),
-        b"\x82\x84" + mask + bytes(b ^ m for b, m in zip(b"bin!", mask, strict=True)),
+        server_frame(b"bin!", opcode=OP_BINARY),
         server_frame(b"\x03\xe8", opcode=OP_CLOSE),
     ])
     parser = FrameParser()
@@ -46,6 +45,8 @@ def test_parser_cuts_a_stream_fed_byte_by_byte_into_messages() -> None:
     (b"\x88\x01x", "one-byte payload"),
     (b"\x80\x01x", "continuation frame without"),
     (b"\x01\x01a\x81\x01b", "new message started"),
+    (b"\x82\x84\x01\x02\x03\x04" + bytes(b ^ m for b, m in zip(b"bin!", b"\x01\x02\x03\x04",
+                                                        strict=True)), "masked"),
 ])
 def test_parser_rejects_framing_violations(stream: bytes, message: str) -> None:
     parser = FrameParser(stream)
