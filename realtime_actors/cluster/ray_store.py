@@ -4,6 +4,7 @@ so it outlives every host (and the driver) for as long as the Ray cluster runs."
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import ray
@@ -61,9 +62,18 @@ class RayStore:
         store.session_ids()  # ready
         return store
 
-    def kill(self) -> None:
-        """Stop the store actor (everything it kept is gone)."""
+    def kill(self, timeout_s: float = 10.0) -> None:
+        """Stop the store actor (everything it kept is gone) and wait until it is dead, so
+        its name is free for a new store."""
         ray.kill(self.handle, no_restart=True)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                ray.get(self.handle.call.remote("session_ids"), timeout=1.0)
+            except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError):
+                return
+            time.sleep(0.05)
+        logger.warning("the store actor still answers %.0fs after it was killed", timeout_s)
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         try:
