@@ -15,6 +15,7 @@ import numpy as np
 import ray
 import ray.exceptions
 
+from ..durable.snapshot import SessionSnapshot
 from ..events import SessionEndedEvent, SessionEvent
 from ..history import HistoryItem
 from ..protocol.audio import to_pcm16_bytes
@@ -121,7 +122,7 @@ class RemoteSession:
         """The conversation history, in order."""
         return self._call("history")
 
-    def snapshot(self) -> Any:
+    def snapshot(self) -> SessionSnapshot:
         """A :class:`~realtime_actors.durable.SessionSnapshot` of the session now."""
         return self._call("snapshot")
 
