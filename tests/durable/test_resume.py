@@ -145,3 +145,27 @@ def test_resume_with_an_unknown_agent_fails_before_connecting(harness: Harness) 
     with pytest.raises(rt.SnapshotError, match="Nobody"):
         start(harness, resume=snapshot)
     assert harness.sim.connections == []
+
+
+def test_a_resumed_session_keeps_the_agent_after_a_handoff_and_its_overrides(
+        harness: Harness) -> None:
+    support = rt.agent("TechSupport", instructions="Handle technical troubleshooting.")
+    greeter = rt.agent("Greeter", instructions="Route technical questions.", handoffs=[support])
+    first = start(harness, agent=greeter)
+    first.update_session(rt.SessionModelSettings(max_output_tokens=321))
+    first.send_message("please transfer to tech support")
+    first.wait_for(lambda e: isinstance(e, rt.AgentEndEvent) and e.agent is support, WAIT_S)
+    snapshot = first.snapshot()
+    first.close()
+    assert snapshot.agent_name == "TechSupport" and snapshot.settings["max_output_tokens"] == 321
+    calls = {i.call_id for i in snapshot.items if i.type == "function_call"}
+    assert calls and calls <= snapshot.handled_calls  # the handoff call is not run again
+
+    resumed = start(harness, agent=greeter, resume=rt.SessionSnapshot.from_json(
+        snapshot.to_json()))
+    resumed.wait_for(connected, WAIT_S)
+    assert resumed.current_agent() is support
+    update = eventually(lambda: [f for f in harness.sim.connections[1].client_frames
+                                 if f["type"] == "session.update"])[0]["session"]
+    assert update["instructions"] == support.instructions
+    assert update["max_output_tokens"] == 321
