@@ -87,15 +87,20 @@ class RemoteSession:
                     f"{self.failover_timeout_s}s (last: {type(problem).__name__})") from None
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
-            self._resolve()
+            self._resolve(gone_here=isinstance(problem, UnknownSessionError))
 
-    def _resolve(self) -> None:
-        """Ask the store who owns the session now (it may have moved)."""
+    def _resolve(self, gone_here: bool = False) -> None:
+        """Ask the store who owns the session now (it may have moved). A session its host
+        does not run and the store does not keep has ended: SessionClosedError."""
+        store = self._cluster.store
         try:
-            owner = self._cluster.store.owner_of(self.session_id)
+            owner = store.owner_of(self.session_id)
+            ended = gone_here and owner is None and store.load(self.session_id) is None
         except Exception as exc:  # the store itself is down: keep the host we know
             logger.warning("cannot resolve %s: %s", self.session_id, exc)
             return
+        if ended:
+            raise SessionClosedError(f"session {self.session_id} has ended")
         if owner is not None and owner != self._host:
             logger.info("session %s moved from %s to %s", self.session_id, self._host, owner)
             self._host = owner

@@ -78,6 +78,8 @@ def test_calls_and_events_are_routed_to_the_session(cluster: rtc.Cluster) -> Non
     assert [i.role for i in session.history()] == ["user", "user", "assistant"]
     assert cluster.attach(session.session_id).host == session.host
     session.close()
+    with pytest.raises(rt.SessionClosedError):
+        session.history()
     with pytest.raises(rt.ConfigError, match="no agent"):
         cluster.run("Stranger")
 
