@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): setup.cfg setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,simulator]'
+	$(PY) -m pip install --quiet -e '.[test,simulator,ray]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import cluster
+
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
 PROFILE_OF = {"latency_p50": "latency", "latency_p99": "latency",
               "memory_per_session": "concurrency"}
@@ -171,7 +173,7 @@ def render(r: Mapping[str, Any]) -> str:
            "bare loop about 45,000 deltas/s, SDK about 33,000/s (0.74x); one stream p50/p99 "
            "0.23/0.48 ms bare and 0.45/0.81 ms SDK; SDK 300 concurrent streams, about 66 KB "
            "per session on a 116 MB process.", "",
-           "## Targets", "", *_target_rows(checks), ""]
+           "## Targets", "", *_target_rows(checks), "", *cluster.rows(r)]
     missed = [c for c in checks if c["met"] is False]
     out += ["## What limits the figure", ""]
     if not missed:

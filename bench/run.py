@@ -21,6 +21,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
+import cluster
 import concurrency
 import ingest
 import latency
@@ -50,6 +51,7 @@ MEASUREMENTS = {
     "concurrency": concurrency.measure,
     "send_path": send_path.measure,
     "voice": voice.measure,
+    "cluster": cluster.measure,
 }
 AGENTS_PACKAGES = ("openai-agents", "websocket-client", "py-spy")
 SETUP_TIMEOUT_S = 600

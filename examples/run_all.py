@@ -21,7 +21,7 @@ TIMEOUT_S = 300.0
 ORDER = (
     "realtime_basic.py", "realtime_tools.py", "realtime_handoffs.py", "live_realtime_voice.py",
     "voice_pipeline.py", "voice_multi_turn.py", "voice_with_agent.py", "threaded_server.py",
-    "listener_actors.py", "telephony_bridge.py",
+    "listener_actors.py", "telephony_bridge.py", "cluster_two_hosts.py",
 )
 
 

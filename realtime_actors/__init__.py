@@ -19,6 +19,17 @@ from .diagnostics import (
     probe_text_turn,
     skip_reason_for_error,
 )
+from .durable import (
+    CheckpointPolicy,
+    FileStore,
+    MemoryStore,
+    SessionSnapshot,
+    SessionStore,
+    SnapshotError,
+    SnapshotVersionError,
+    StaleEpochError,
+    StoreError,
+)
 from .errors import (
     AudioFormatError,
     AuthError,
@@ -95,12 +106,14 @@ __all__ = [
     "AudioFormatError",
     "AudioInterruptedEvent",
     "AuthError",
+    "CheckpointPolicy",
     "ConfigError",
     "ConnectionEvent",
     "ConnectionSendError",
     "DiagnosticsInputError",
     "DisconnectKind",
     "ErrorEvent",
+    "FileStore",
     "FrameEncodeError",
     "FunctionTool",
     "GuardrailInput",
@@ -112,6 +125,7 @@ __all__ = [
     "HistoryItem",
     "HistoryUpdatedEvent",
     "InputAudioTimeoutTriggeredEvent",
+    "MemoryStore",
     "ModelConfig",
     "NoiseReductionConfig",
     "NotConnectedError",
@@ -137,6 +151,12 @@ __all__ = [
     "SessionEndedEvent",
     "SessionEvent",
     "SessionModelSettings",
+    "SessionSnapshot",
+    "SessionStore",
+    "SnapshotError",
+    "SnapshotVersionError",
+    "StaleEpochError",
+    "StoreError",
     "TextDeltaEvent",
     "ToolArgumentsError",
     "ToolContext",
@@ -167,3 +187,12 @@ __all__ = [
     "skip_reason_for_error",
     "tell_and_run",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``rt.cluster``: the Ray extra, imported on first use (it needs ``ray``)."""
+    if name == "cluster":
+        import importlib
+
+        return importlib.import_module(".cluster", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -78,3 +78,15 @@ class EventSink:
     def dropped(self) -> int:
         """How many events were dropped because nobody read them."""
         return self._dropped
+
+    def get_batch(self, max_events: int, timeout: float | None) -> list[SessionEvent]:
+        """Up to ``max_events`` events: waits up to ``timeout`` for the first, then takes
+        what is already there (``[]`` after ``timeout`` without one)."""
+        first = self.get(timeout)
+        if first is None:
+            return []
+        batch = [first]
+        with self._lock:
+            while self._events and len(batch) < max_events:
+                batch.append(self._events.popleft())
+        return batch

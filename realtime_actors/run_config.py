@@ -9,6 +9,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import attrs
 
 from .auth import ApiKey
+from .durable.checkpointer import CheckpointPolicy
+from .durable.store import SessionStore
 from .errors import ConfigError
 from .guardrails import OutputGuardrail
 from .input_journal import DEFAULT_LIMIT_BYTES
@@ -37,6 +39,12 @@ def _check_headers(_inst: object, _attribute: attrs.Attribute, value: Mapping[st
                 "the OpenAI-Beta header selects the retired beta protocol "
                 "(the service closes such sockets with 4000); realtime-actors speaks GA only"
             )
+
+
+def _check_store(_inst: object, _attribute: attrs.Attribute, value: object) -> None:
+    if value is not None and not isinstance(value, SessionStore):
+        raise ConfigError(f"store must be a SessionStore (MemoryStore, FileStore, ...), "
+                          f"not {type(value).__name__}")
 
 
 @attrs.frozen(kw_only=True)
@@ -125,3 +133,8 @@ class RunConfig:
     """False: a first connection that cannot be made (refused, unreachable, a rejected
     handshake) ends the session at once with ``ErrorEvent(code="connect_failed" |
     "http_<status>")`` instead of being retried like a lost one (interactive tools)."""
+    store: SessionStore | None = attrs.field(default=None, validator=_check_store)
+    """Where the session saves its snapshot after every change to the conversation (see
+    ``checkpoint``); ``None``: no checkpoints."""
+    checkpoint: CheckpointPolicy = attrs.field(factory=CheckpointPolicy)
+    """How often a session with a ``store`` saves (debounced; one pending save per session)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -16,6 +17,9 @@ import pykka
 
 from .agent import RealtimeAgent
 from .auth import auth_headers, resolve_api_key
+from .durable.capture import seed_snapshot
+from .durable.checkpointer import CheckpointSink
+from .durable.snapshot import SessionSnapshot
 from .errors import ConfigError, RealtimeError
 from .events import SessionEndedEvent, SessionEvent
 from .history import HistoryItem
@@ -164,6 +168,33 @@ class Session:
         """The agent currently answering (changes on handoff)."""
         return self._ask("current_agent")
 
+    @property
+    def session_id(self) -> str:
+        """This session's id (its key in a :class:`~realtime_actors.durable.SessionStore`)."""
+        return self._tree.state.session_id
+
+    def snapshot(self) -> SessionSnapshot:
+        """A :class:`~realtime_actors.durable.SessionSnapshot` of the conversation now, from
+        which ``rt.run(agent, resume=snapshot)`` carries on (here or in another process)."""
+        return self._ask("snapshot")
+
+    def checkpoint(self, timeout: float = 10.0) -> SessionSnapshot:
+        """Take a snapshot and save it in the run config's store before returning (what the
+        store raises reaches the caller). :class:`ConfigError` without a store."""
+        sink = self._tree.state.sink
+        if not isinstance(sink, CheckpointSink):
+            raise ConfigError("checkpoint() needs RunConfig(store=...)")
+        snapshot = self.snapshot()
+        sink.checkpoint.save_now(snapshot)
+        return snapshot
+
+    def keep_record(self) -> None:
+        """Stop checkpointing and keep the stored record when the session ends (it is being
+        handed over, or its process is stopping to be resumed). No-op without a store."""
+        sink = self._tree.state.sink
+        if isinstance(sink, CheckpointSink):
+            sink.checkpoint.detach()
+
     def close(self, timeout: float = 10.0) -> None:
         """Cancel tools, close the socket and stop every actor of the session."""
         try:
@@ -182,6 +213,12 @@ class Session:
             yield event
             if isinstance(event, SessionEndedEvent):
                 return
+
+    def next_events(self, max_events: int = 256, timeout: float | None = None
+                    ) -> list[SessionEvent]:
+        """A batch of up to ``max_events`` events in order: waits up to ``timeout`` for the
+        first, then takes those already buffered (``[]`` on timeout)."""
+        return self._sink.get_batch(max_events, timeout)
 
     def wait_for(self, kind: type[E] | Callable[[SessionEvent], bool], timeout: float,
                  *, collect: list[SessionEvent] | None = None) -> E:
@@ -208,8 +245,17 @@ def run(
     config: RunConfig | None = None,
     model_config: ModelConfig | None = None,
     subscribers: Iterable[pykka.ActorRef[Any]] = (),
+    resume: SessionSnapshot | None = None,
+    history: Iterable[HistoryItem | Mapping[str, Any]] | None = None,
+    session_id: str | None = None,
 ) -> Session:
     """Start a realtime session for ``agent`` and return its handle.
+
+    ``resume``: a :class:`~realtime_actors.durable.SessionSnapshot` (from
+    ``Session.snapshot()`` or a store) to carry on: its conversation is restored on the first
+    connection, its agent (``agent`` or one reachable by handoffs) answers. ``history``:
+    items (``HistoryItem`` or GA item dicts) to seed a new conversation with. ``session_id``
+    names the session in a store (default: the snapshot's, else a new id).
 
     The API key is resolved first (explicit, ``CODEX_API_KEY``, ``$CODEX_HOME/auth.json``,
     ``OPENAI_API_KEY``): a missing key raises :class:`~realtime_actors.errors.AuthError`
@@ -228,4 +274,11 @@ def run(
         sslopt=websocket_sslopt() if url.startswith("wss://") else {},
         limits=model_config.transport_limits(),
     )
-    return Session(start_session_tree(agent, config, model_config, options, subscribers))
+    if resume is not None and history is not None:
+        raise ConfigError("pass resume= or history=, not both")
+    if resume is not None and not isinstance(resume, SessionSnapshot):
+        raise ConfigError(f"resume= takes a SessionSnapshot, not {type(resume).__name__}")
+    if history is not None:
+        resume = seed_snapshot(agent, history, session_id or uuid.uuid4().hex)
+    return Session(start_session_tree(agent, config, model_config, options, subscribers,
+                                      session_id=session_id, resume=resume))

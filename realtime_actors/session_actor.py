@@ -15,6 +15,7 @@ import attrs
 import pykka
 
 from . import events as ev
+from .durable.checkpointer import take_snapshot
 from .errors import ProtocolError, RealtimeError
 from .messages import (
     ConnectionClosed,
@@ -260,6 +261,8 @@ class SessionActor(PooledActor, Supervised):
             return self.core.history.snapshot()
         if name == "current_agent":
             return self.core.agent
+        if name == "snapshot":
+            return take_snapshot(self._state)
         if name == "close":
             self._end_session("closed")
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import attrs
@@ -37,3 +38,7 @@ class SessionState:
     """Set by the supervisor when it exceeded its restart intensity."""
     gauge: SendGauge = attrs.field(factory=lambda: SendGauge(DEFAULT_SEND_BUFFER_BYTES))
     """Bytes told to the connection and not yet written (thread-safe: the handle reads it)."""
+    session_id: str = attrs.field(factory=lambda: uuid.uuid4().hex)
+    """The session's id (the key of its snapshots in a store)."""
+    snapshot_count: int = 0
+    """Snapshots taken so far (the sequence number of the latest)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +23,10 @@ import attrs
 import pykka
 
 from .agent import RealtimeAgent
+from .durable.capture import restore_snapshot
+from .durable.checkpointer import DEFAULT_CHECKPOINTER, Checkpoint, CheckpointSink
+from .durable.snapshot import SessionSnapshot
+from .durable.store import check_session_id
 from .event_sink import EventSink
 from .pooled_actor import PooledActor
 from .run_config import ModelConfig, RunConfig
@@ -69,14 +74,32 @@ def start_session_tree(
     model_config: ModelConfig,
     options: ConnectOptions,
     subscribers: Iterable[pykka.ActorRef[Any]] = (),
+    *,
+    session_id: str | None = None,
+    resume: SessionSnapshot | None = None,
 ) -> SessionTree:
-    """Start the supervisor with the session and its connection; returns the tree."""
+    """Start the supervisor with the session and its connection; returns the tree.
+
+    ``resume``: a snapshot whose conversation the first connection restores. With a store in
+    ``run_config``, the session checkpoints itself under ``session_id`` (a new id if None)."""
     core = SessionCore(agent, run_config, playback_tracker=model_config.playback_tracker,
                        clock=time.monotonic)
-    state = SessionState(core=core, run_config=run_config,
-                         sink=EventSink(run_config.event_buffer),
-                         subscribers=list(dict.fromkeys(subscribers)),
+    session_id = check_session_id(session_id or (resume.session_id if resume else
+                                                 uuid.uuid4().hex))
+    sink: EventSink
+    if run_config.store is not None:
+        sink = CheckpointSink(run_config.event_buffer, Checkpoint(
+            DEFAULT_CHECKPOINTER, run_config.store, session_id, run_config.checkpoint))
+    else:
+        sink = EventSink(run_config.event_buffer)
+    state = SessionState(core=core, run_config=run_config, sink=sink,
+                         subscribers=list(dict.fromkeys(subscribers)), session_id=session_id,
                          gauge=SendGauge(options.limits.send_buffer_bytes))
+    if resume is not None:
+        restore_snapshot(state, resume, agent)
+        state.snapshot_count = resume.sequence
+    if isinstance(sink, CheckpointSink):
+        sink.state = state
     session_address: list[Address] = []
 
     def start_session(link: SupervisionLink) -> pykka.ActorRef[Any]:
