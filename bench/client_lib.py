@@ -45,6 +45,8 @@ class Stats:
 class Collector(rt.PooledActor):
     """Subscriber: counts audio events and keeps their send -> receipt latencies."""
 
+    guest_runs = True  # quick and never blocking: it may run on the reactor
+
     def __init__(self, stats: Stats) -> None:
         super().__init__()
         self.stats = stats

@@ -2,9 +2,11 @@
 
 Each session gets 50 deltas/s of 40 ms from the server and appends 20 ms chunks at real
 time through ``Session.send_audio`` (feeder threads, 10 sessions each, on an absolute
-schedule). Every session has its own subscriber actor. Starts are spread over ``--ramp-s``
-with random phase, from 8 starter threads (so a slow ``rt.run`` does not stretch the ramp);
-latencies are kept for events received in the measurement window.
+schedule; or, with ``--feeder reactor``, feeder actors on the library's reactor thread, as the
+Agents SDK's feeder runs on its event loop). Every session has its own subscriber actor, a
+quick one (``guest_runs = True``: it may run where its events are read). Starts are spread
+over ``--ramp-s`` with random phase, from 8 starter threads (so a slow ``rt.run`` does not
+stretch the ramp); latencies are kept for events received in the measurement window.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class Window:
 
 class WindowCollector(rt.PooledActor):
     """Subscriber of one session: latencies of the audio events received in the window."""
+
+    guest_runs = True  # quick and never blocking: it may run on the reactor
 
     def __init__(self, window: Window, latencies: list[int]) -> None:
         super().__init__()
@@ -98,8 +102,64 @@ class Feeder(threading.Thread):
             k += 1
 
 
+class _Tick:
+    """Self-message of a ReactorFeeder: time for the next chunk."""
+
+
+class ReactorFeeder(rt.PooledActor):
+    """A :class:`Feeder` as a quick actor on the reactor thread, paced by reactor timers."""
+
+    actor_pool = rt.reactor()
+
+    def __init__(self, window: Window, stop: threading.Event, index: int) -> None:
+        super().__init__()
+        self.window = window
+        self.stop_flag = stop
+        self.sessions: list[rt.Session] = []
+        self.sent = 0
+        self.errors = 0
+        self.chunk = bytes(CHUNK_MS * BYTES_PER_MS)
+        self.period = CHUNK_MS / 1000
+        self.start_at = time.monotonic() + random.random() * self.period
+        self.k = 0
+
+    def on_start(self) -> None:
+        """Schedule the first tick."""
+        self._schedule()
+
+    def _schedule(self) -> None:
+        ref = self.actor_ref
+        delay = max(0.0, self.start_at + self.k * self.period - time.monotonic())
+        rt.reactor().call_later(delay, lambda: ref.tell(_Tick()))
+
+    def on_receive(self, message: Any) -> None:
+        """Append one chunk to each session, then schedule the next tick."""
+        if not isinstance(message, _Tick) or self.stop_flag.is_set():
+            return
+        for session in list(self.sessions):
+            try:
+                session.send_audio(self.chunk)
+            except rt.RealtimeError as exc:
+                logger.warning("send_audio failed, dropping the session: %s", exc)
+                self.errors += 1
+                self.sessions.remove(session)
+                continue
+            if self.window.start <= now_ns() < self.window.end:
+                self.sent += 1
+        self.k += 1
+        self._schedule()
+
+    def add(self, session: rt.Session) -> None:
+        """Feed ``session`` too (a message: only the actor touches its list)."""
+        self.sessions.append(session)
+
+    def counts(self) -> tuple[int, int]:
+        """Chunks sent in the window, sessions dropped."""
+        return self.sent, self.errors
+
+
 def many(url: str, sessions: int, ramp_s: float, settle_s: float,
-         window_s: float, lean: bool = False) -> dict[str, object]:
+         window_s: float, lean: bool = False, feeder: str = "threads") -> dict[str, object]:
     """Start ``sessions`` over ``ramp_s``, measure during ``window_s`` after ``settle_s``.
 
     ``lean``: ``RunConfig(event_buffer=0)``, the configuration the README gives servers, closest to
@@ -107,10 +167,19 @@ def many(url: str, sessions: int, ramp_s: float, settle_s: float,
     base_rss, base_threads = rss_bytes(), thread_count()
     window = Window()
     stop = threading.Event()
-    feeders = [Feeder(window, stop, i)
-               for i in range(math.ceil(sessions / SESSIONS_PER_FEEDER))]
-    for feeder in feeders:
-        feeder.start()
+    count = math.ceil(sessions / SESSIONS_PER_FEEDER)
+    feeders = [Feeder(window, stop, i) for i in range(count)] if feeder == "threads" else []
+    for thread in feeders:
+        thread.start()
+    actors = [ReactorFeeder.start(window, stop, i).proxy()
+              for i in range(count)] if feeder == "reactor" else []
+
+    def feed(i: int, session: rt.Session) -> None:
+        if actors:
+            actors[i // SESSIONS_PER_FEEDER].add(session).get()
+        else:
+            feeders[i // SESSIONS_PER_FEEDER].sessions.append(session)
+
     per_session: list[list[int]] = [[] for _ in range(sessions)]
     started: list[rt.Session] = []
     half: list[int] = []
@@ -125,7 +194,7 @@ def many(url: str, sessions: int, ramp_s: float, settle_s: float,
         session = start_session(url, False, [collector], 0 if lean else None)
         with lock:
             started.append(session)
-            feeders[i // SESSIONS_PER_FEEDER].sessions.append(session)
+            feed(i, session)
             if len(started) == sessions // 2:
                 half.extend((rss_bytes(), thread_count()))
 
@@ -138,12 +207,16 @@ def many(url: str, sessions: int, ramp_s: float, settle_s: float,
     window.end = window.start + int(window_s * 1e9)
     stop.wait(window_s / 2)
     rss, threads = rss_bytes(), thread_count()
-    # the bench's own threads alive at that moment (feeders; subscribers are pooled actors)
+    # the bench's own threads alive at that moment (feeder threads; subscribers and reactor
+    # feeders are pooled actors)
     own_threads = sum(1 for t in threading.enumerate() if t.name.startswith("bench-"))
     stop.wait(max(0.0, (window.end - now_ns()) / 1e9) + 0.2)
     stop.set()
-    for feeder in feeders:
-        feeder.join(timeout=10)
+    for thread in feeders:
+        thread.join(timeout=10)
+    counts = [a.counts().get() for a in actors] + [(f.sent, f.errors) for f in feeders]
+    for actor in actors:
+        actor.stop()
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(lambda s: s.close(timeout=10), started))
     all_latencies = [v for lat in per_session for v in lat]
@@ -151,11 +224,11 @@ def many(url: str, sessions: int, ramp_s: float, settle_s: float,
     return {
         "sessions": sessions, "ramp_s": ramp_took, "window_s": window_s,
         "expected_events": expected, "events": len(all_latencies),
-        "sent_chunks": sum(f.sent for f in feeders), "expected_chunks": expected,
+        "sent_chunks": sum(sent for sent, _ in counts), "expected_chunks": expected,
         "base_rss": base_rss, "rss": rss, "base_threads": base_threads, "threads": threads,
         "half_sessions": sessions // 2, "half_rss": half_rss, "half_threads": half_threads,
         "bench_threads": own_threads,
-        "session_errors": sum(f.errors for f in feeders)
+        "session_errors": sum(errors for _, errors in counts)
         + sum(1 for lat in per_session if not lat),
         **latency_summary(all_latencies),
     }
@@ -171,6 +244,8 @@ def main() -> int:
     parser.add_argument("--window-s", type=float, default=4.0)
     parser.add_argument("--lean", action="store_true",
                         help="RunConfig(event_buffer=0): no Session.events() buffer")
+    parser.add_argument("--feeder", choices=("threads", "reactor"), default="threads",
+                        help="feeder threads, or feeder actors on the library's reactor")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     # The handle's Session.events() buffer fills up when only subscribers read events; its
@@ -178,10 +253,13 @@ def main() -> int:
     logging.getLogger("realtime_actors.event_sink").setLevel(logging.ERROR)
     try:
         result = many(args.url, args.sessions, args.ramp_s, args.settle_s, args.window_s,
-                      args.lean)
+                      args.lean, args.feeder)
     finally:
         pykka.ActorRegistry.stop_all(timeout=10)
-    emit_result({"client": "lib_lean" if args.lean else "lib", "mode": "many", **result})
+    client = "lib_lean" if args.lean else "lib"
+    if args.feeder == "reactor":
+        client += "_reactor_feeder"
+    emit_result({"client": client, "mode": "many", **result})
     return 0
 
 

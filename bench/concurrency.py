@@ -37,6 +37,11 @@ def lean_command(url: str, sessions: int, window_s: float) -> list[str]:
     return [*lib_command(url, sessions, window_s), "--lean"]
 
 
+def reactor_feeder_command(url: str, sessions: int, window_s: float) -> list[str]:
+    """The library's concurrency client with its feeders as quick actors on the reactor."""
+    return [*lib_command(url, sessions, window_s), "--feeder", "reactor"]
+
+
 def sdk_command(url: str, sessions: int, window_s: float) -> list[str]:
     """The Agents SDK's concurrency client."""
     return sdk_cmd("many", "--sessions", str(sessions), "--window-s", str(window_s),
@@ -144,6 +149,9 @@ def measure(ctx: Context) -> dict[str, Any]:
     with bench_server() as server:
         ctx.log("concurrency: library")
         out["lib"] = search(ctx, server, "lib", lib_command)
+        ctx.log("concurrency: library, feeders on the reactor")
+        out["lib_reactor_feeder"] = search(ctx, server, "lib_reactor_feeder",
+                                           reactor_feeder_command)
         if not ctx.quick:
             ctx.log("concurrency: library, event_buffer=0")
             out["lib_lean"] = search(ctx, server, "lib_lean", lean_command)

@@ -72,6 +72,7 @@ from .protocol.session_config import (
     TranscriptionConfig,
     TurnDetectionConfig,
 )
+from .reactor import Reactor, reactor
 from .reconnect import DisconnectKind, ReconnectPolicy, classify_disconnect
 from .run_config import ModelConfig, RunConfig
 from .session import Session, SessionClosedError, run
@@ -139,6 +140,7 @@ __all__ = [
     "ProtocolError",
     "QueueFullError",
     "RawModelEvent",
+    "Reactor",
     "RealtimeAgent",
     "RealtimeError",
     "ReconnectPolicy",
@@ -182,6 +184,7 @@ __all__ = [
     "handoff",
     "handoff_tool_name",
     "probe_text_turn",
+    "reactor",
     "resolve_api_key",
     "run",
     "skip_reason_for_error",

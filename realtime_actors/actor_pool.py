@@ -61,7 +61,7 @@ class PoolStats:
 
 
 class _Worker:
-    __slots__ = ("busy_since", "guest", "name", "next", "pool", "spare")
+    __slots__ = ("busy_since", "guest", "name", "next", "pool", "prior", "spare")
 
     def __init__(self, pool: ActorPool, name: str, spare: bool, guest: bool = False) -> None:
         self.pool = pool
@@ -71,6 +71,8 @@ class _Worker:
         """A thread outside the pool running actors for a moment (see ``enter_guest``)."""
         self.next: PooledInbox | None = None
         self.busy_since: float | None = None
+        self.prior: _Worker | None = None
+        """For a guest: what the thread was before (the reactor's worker, or nothing)."""
 
 
 def current_worker() -> _Worker | None:
@@ -170,6 +172,9 @@ class ActorPool:
                 self._wake_if_backlog()
 
     # ------------------------------------------------------------------ guests
+    allows_guests = True
+    """Threads outside the pool may run its actors for a moment (:meth:`enter_guest`)."""
+
     def enter_guest(self) -> _Worker:
         """Let the calling thread (not a worker) run actors for a moment: what they tell goes
         to its next slot, as on a worker. End with :meth:`leave_guest`.
@@ -184,12 +189,17 @@ class ActorPool:
             guest = _Worker(self, f"guest-{ident}", spare=False, guest=True)
             self._guests[ident] = guest
         guest.busy_since = 0.0  # running (the value is only read by the monitor, for workers)
+        guest.prior = _workers_by_thread.get(ident)
         _workers_by_thread[ident] = guest
         return guest
 
     def leave_guest(self, guest: _Worker) -> None:
         """The calling thread stops being a guest; an actor left in its slot goes to the pool."""
-        _workers_by_thread.pop(threading.get_ident(), None)
+        prior, guest.prior = guest.prior, None
+        if prior is None:
+            _workers_by_thread.pop(threading.get_ident(), None)
+        else:
+            _workers_by_thread[threading.get_ident()] = prior
         guest.busy_since = None
         inbox, guest.next = guest.next, None
         if inbox is not None:

@@ -1,6 +1,6 @@
 """FrameRouter: parses a connection's frames where they are read and tells the events on.
 
-The socket reader (a shared I/O thread) hands each batch of frames to the router instead of to
+The reactor's connection hands each batch of frames to the router instead of to
 the :class:`~realtime_actors.websocket_actor.WebSocketActor`: the router parses them with the
 sans-I/O protocol core and tells the owner (the session) and the raw listeners directly, which
 saves one thread hand-over per batch. It holds no mutable state of its own: the listeners are an

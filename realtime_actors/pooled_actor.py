@@ -68,7 +68,7 @@ class PooledInbox:
         self._setup_done = False
         self.slow = False
         """Set when a batch took over ``QUICK_S`` outside the pool: never run outside again."""
-        self.guest_runs = True
+        self.guest_runs = False
         """The actor class's ``guest_runs``."""
 
     @property
@@ -167,8 +167,8 @@ class PooledInbox:
         outside the pool (``guest_runs`` False, unless ``guest_may_handle`` allows this
         message) gets it as a plain tell."""
         actor = self._actor
-        if actor is not None and not self.guest_runs and \
-                not actor.guest_may_handle(envelope.message):
+        if actor is not None and ((not self.guest_runs and not actor.guest_may_handle(
+                envelope.message)) or not getattr(self._pool, "allows_guests", True)):
             self.put(envelope)
             return
         with self._lock:
@@ -229,7 +229,7 @@ def _run_told_here(pool: ActorPool, guest: Any) -> None:
     """Run the actors the guest's handler told, here, while they are quick: a batch each, at
     most :data:`GUEST_HOPS` of them. One whose batch takes over :data:`QUICK_S` is marked slow
     and from then on always goes to the pool, so a handler that blocks holds up the calling
-    thread (the I/O hub) once, not again."""
+    thread (the reactor) once, not again."""
     for _ in range(GUEST_HOPS):
         inbox, guest.next = guest.next, None
         if inbox is None:
@@ -267,13 +267,18 @@ _PYKKA_MESSAGES = frozenset({messages._ActorStop, messages.ProxyCall,
 class PooledActor(pykka.Actor):
     """A pykka actor run on a shared pool of worker threads instead of a thread of its own.
 
-    Set ``actor_pool`` on a subclass to use a pool other than :func:`default_pool`.
+    Set ``actor_pool`` on a subclass to use a pool other than :func:`default_pool`, for
+    example ``actor_pool = rt.reactor()`` for a quick actor that should run on the reactor
+    thread with the connections (it must never block).
     """
 
-    actor_pool: ClassVar[ActorPool | None] = None
-    guest_runs: ClassVar[bool] = True
-    """Whether a thread outside the pool (the I/O hub after ``tell_and_run``) may run this
-    actor's messages while they are quick. False keeps it on the pool's workers."""
+    actor_pool: ClassVar[ActorPool | Any | None] = None
+    guest_runs: ClassVar[bool] = False
+    """Opt in (True) to let the thread that tells this actor (the reactor delivering events,
+    through ``tell_and_run``) run its messages right there while they are quick: one thread
+    hand-off fewer per event. Only for handlers that never block (a batch over ``QUICK_S``
+    sends the actor back to its pool for good). False, the default, keeps every message on
+    the pool's workers."""
 
     @staticmethod
     def _create_actor_inbox() -> Any:
@@ -337,13 +342,15 @@ class PooledActor(pykka.Actor):
 def tell_and_run(ref: pykka.ActorRef[Any], message: Any) -> None:
     """Tell ``ref`` ``message``; when ``ref`` is an idle pooled actor, handle it right here.
 
-    For threads that hand over work they read themselves (the I/O hub): the handler runs on
+    For threads that hand over work they read themselves (the reactor): the handler runs on
     the calling thread instead of waking a pool worker, one thread hand-off fewer, with the
     actor's order and one-message-at-a-time guarantees kept. From a pool worker, or for any
     other actor, it is a plain ``tell``. Raises ``pykka.ActorDeadError`` like ``tell``.
     """
     inbox = ref.actor_inbox
-    if not isinstance(inbox, PooledInbox) or current_worker() is not None:
+    worker = current_worker()
+    if not isinstance(inbox, PooledInbox) or (
+            worker is not None and (worker.guest or worker.pool is inbox._pool)):
         ref.tell(message)
         return
     if not ref.is_alive():

@@ -82,7 +82,7 @@ class ModelConfig:
     """Fed by the application with what it actually played; used to truncate on interrupt."""
 
     def transport_limits(self) -> TransportLimits:
-        """The limits the I/O hub enforces on this config's connections."""
+        """The limits the reactor enforces on this config's connections."""
         return TransportLimits(max_message_bytes=self.max_message_bytes,
                                ping_interval_s=self.ping_interval_s,
                                ping_timeout_s=self.ping_timeout_s,

@@ -132,8 +132,8 @@ class Session:
         gauge.add(cost)
         command = Command("send_audio", (pcm,), {"commit": commit, "respond": respond},
                           reply=False, prepaid=cost)
-        # when the session is idle, this thread runs it for this one command and writes the
-        # append without waiting for room in the socket (no thread wakes up); else it queues
+        # when the session is idle, this thread runs it for this one command (journal, frame)
+        # and hands the append to the connection on the reactor; else it queues
         try:
             self._deliver(lambda: tell_and_run(self._address.current(), command))
         except BaseException:

@@ -71,7 +71,7 @@ class SessionActor(PooledActor, Supervised):
 
     def guest_may_handle(self, message: Any) -> bool:
         """The messages that run no user code may be handled by the thread that tells them
-        (``tell_and_run``: a caller's ``send_audio``, the I/O thread's audio deltas); every
+        (``tell_and_run``: a caller's ``send_audio``, the reactor's audio deltas); every
         other one runs on the pool's workers."""
         if type(message) is Command:
             return message.name == "send_audio"

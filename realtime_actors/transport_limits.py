@@ -13,7 +13,7 @@ DEFAULT_SEND_BUFFER_BYTES = 8 * 1024 * 1024
 
 @attrs.frozen(kw_only=True)
 class TransportLimits:
-    """What the I/O hub enforces on one connection.
+    """What the reactor enforces on one connection.
 
     ``ping_interval_s``: after that long without a byte from the server, a ping is sent;
     ``ping_timeout_s`` later with still nothing, the connection is declared dead (a half-open

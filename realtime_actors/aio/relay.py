@@ -4,7 +4,7 @@
 ``put``s events, and the first event of a burst schedules one wake-up on the loop with
 ``loop.call_soon_threadsafe``; the events that arrive before it runs ride along (a batch costs
 one hand-off, not one per event). :class:`LoopRelay` is the pooled subscriber actor that feeds
-it, so a session's events reach the loop on the shared actor pool (or on the I/O hub thread
+it, so a session's events reach the loop on the shared actor pool (or on the reactor thread
 that read them), never on a thread of their own.
 
 Overflow: beyond ``maxlen`` unread events, the oldest is dropped (counted in ``dropped``,
@@ -119,9 +119,11 @@ class LoopEventQueue:
 class LoopRelay(PooledActor):
     """A pooled subscriber actor that puts every session event into a :class:`LoopEventQueue`.
 
-    Its handler only appends to the queue (and at most schedules one loop wake-up), so it may
-    run on the I/O hub thread right after the session, like a callback.
+    Its handler only appends to the queue (and at most schedules one loop wake-up), so it opts
+    in to running on the reactor thread right after the session, like a callback.
     """
+
+    guest_runs = True
 
     def __init__(self, queue: LoopEventQueue) -> None:
         super().__init__()

@@ -83,4 +83,4 @@ def test_user_code_never_runs_on_the_io_thread_while_audio_streams(
     events = until(session, rt.AgentEndEvent)
     assert of_type(events, rt.AudioEvent), "the reply streamed audio"
     assert guard_threads, "the guardrail ran"
-    assert not any(name.startswith("realtime-reader") for name in guard_threads), guard_threads
+    assert not any(name.startswith("realtime-reactor") for name in guard_threads), guard_threads

@@ -15,7 +15,8 @@ from realtime_actors.simulator import Scenario, Simulator
 from tests.realtime.support import WAIT_S, Harness, of_type, text_settings, until
 
 SERVER_LOGGERS = ("websockets.",)
-SESSION_THREAD_PREFIXES = ("realtime-actors-pool", "realtime-reader", "realtime-tool")
+SESSION_THREAD_PREFIXES = ("realtime-actors-pool", "realtime-reactor", "realtime-connect",
+                           "realtime-tool")
 
 
 def _client_log(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -43,8 +44,8 @@ def test_close_leaves_no_thread_or_actor(harness: Harness) -> None:
     session.send_message("hello")
     until(session, rt.AgentEndEvent)
     running = [t.name for t in _session_threads()]
-    # the session's actors run on the shared actor pool; the socket is read by the I/O hub
-    for prefix in ("realtime-actors-pool", "realtime-reader"):
+    # the session's actors run on the shared actor pool; its connection on the reactor
+    for prefix in ("realtime-actors-pool", "realtime-reactor"):
         assert any(name.startswith(prefix) for name in running), running
     session.close()
     assert not session.is_alive()

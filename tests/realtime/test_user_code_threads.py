@@ -1,25 +1,55 @@
-"""User code (dynamic instructions, tools, guardrails, handoff callbacks) never runs on the
-caller's thread nor on the I/O thread, even where those threads handle the session's messages
-themselves (``send_audio`` on an idle session, audio deltas read by the I/O hub)."""
+"""User code (dynamic instructions, tools, guardrails, handoff callbacks and lazy targets,
+``is_enabled``, subscriber actors) never runs on the caller's thread nor on the reactor thread,
+even where those threads handle the session's messages themselves (``send_audio`` on an idle
+session, audio deltas read by the reactor); only a subscriber that opts in runs there."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
+import pykka
+
 import realtime_actors as rt
 from realtime_actors.simulator import Scenario
 from realtime_actors.simulator.speech_codec import synthesize
 from tests.realtime.support import Harness, until
 
+ran_on: list[tuple[str, str]] = []
+lock = threading.Lock()
 
-def test_no_user_callback_runs_on_the_callers_or_the_io_thread(harness: Harness) -> None:
-    ran_on: list[tuple[str, str]] = []
-    lock = threading.Lock()
 
-    def note(what: str) -> None:
-        with lock:
-            ran_on.append((what, threading.current_thread().name))
+def note(what: str) -> None:
+    with lock:
+        ran_on.append((what, threading.current_thread().name))
+
+
+class PooledSubscriber(rt.PooledActor):
+    """A subscriber on the shared pool, not opted in to running elsewhere."""
+
+    def on_receive(self, message: Any) -> None:
+        note(f"pooled subscriber {type(message).__name__}")
+
+
+class QuickSubscriber(rt.PooledActor):
+    """A subscriber that opts in to running where its events are read (the reactor)."""
+
+    guest_runs = True
+
+    def on_receive(self, message: Any) -> None:
+        note(f"quick subscriber {type(message).__name__}")
+
+
+class ThreadSubscriber(pykka.ThreadingActor):
+    """A subscriber with a thread of its own."""
+
+    def on_receive(self, message: Any) -> None:
+        note(f"thread subscriber {type(message).__name__}")
+
+
+def test_no_user_callback_runs_on_the_callers_or_the_reactor_thread(harness: Harness) -> None:
+    with lock:
+        ran_on.clear()
 
     def instructions(_ctx: Any, agent: rt.RealtimeAgent) -> str:
         note("instructions")
@@ -38,14 +68,27 @@ def test_no_user_callback_runs_on_the_callers_or_the_io_thread(harness: Harness)
     def on_handoff(_ctx: Any) -> None:
         note("handoff")
 
+    def enabled(_ctx: Any, _agent: rt.RealtimeAgent) -> bool:
+        note("is_enabled")
+        return True
+
     expert = rt.agent("Expert", instructions=instructions, tools=[lookup])
+
+    def lazy_expert() -> rt.RealtimeAgent:
+        note("handoff target")
+        return expert
+
     greeter = rt.agent("Greeter", instructions=instructions, tools=[lookup],
-                       handoffs=[rt.handoff(expert, on_invoke=on_handoff)],
+                       handoffs=[rt.handoff(lazy_expert, tool_name="transfer_to_expert",
+                                            on_invoke=on_handoff, is_enabled=enabled)],
                        output_guardrails=[guard])
     harness.start_sim(Scenario(reply=lambda ctx: "Words and sound. " * 20,
                                tool_arguments=lambda _n, _t: {"city": "Rome"}))
+    # the pooled subscriber is told last, so it is the one a thread running the session
+    # would run next if it were allowed to
+    subscribers = [ThreadSubscriber.start(), PooledSubscriber.start()]
     session = harness.run(greeter, model_settings=rt.SessionModelSettings(turn_detection=None),
-                          guardrail_debounce_chars=10)
+                          guardrail_debounce_chars=10, subscribers=tuple(subscribers))
     caller = threading.current_thread().name
     pcm = synthesize("please use lookup for Rome").tobytes()
     for i in range(0, len(pcm), 4800):  # the session is idle: these run on this thread
@@ -58,8 +101,26 @@ def test_no_user_callback_runs_on_the_callers_or_the_io_thread(harness: Harness)
     until(session, lambda e: isinstance(e, rt.AgentEndEvent) and e.agent.name == "Expert")
     with lock:
         seen = list(ran_on)
-    kinds = {what for what, _ in seen}
-    assert {"instructions", "guardrail", "tool", "handoff"} <= kinds, seen
+    kinds = {what.split(" ", 2)[0] if "subscriber" in what else what for what, _ in seen}
+    assert {"instructions", "guardrail", "tool", "handoff", "handoff target", "is_enabled",
+            "pooled", "thread"} <= kinds, sorted(kinds)
     bad = [(what, name) for what, name in seen
-           if name == caller or name.startswith("realtime-reader")]
-    assert not bad, f"user code ran on the caller's or the I/O thread: {bad}"
+           if name == caller or name.startswith("realtime-reactor")]
+    assert not bad, f"user code ran on the caller's or the reactor thread: {bad}"
+    for subscriber in subscribers:
+        subscriber.stop()
+
+
+def test_a_subscriber_that_opts_in_gets_audio_deltas_on_the_reactor(harness: Harness) -> None:
+    with lock:
+        ran_on.clear()
+    harness.start_sim(Scenario(reply=lambda ctx: "Words and sound. " * 20))
+    quick = QuickSubscriber.start()
+    session = harness.run(rt.agent("Speaker"), subscribers=(quick,),
+                          model_settings=rt.SessionModelSettings(turn_detection=None))
+    session.send_message("say something")
+    until(session, rt.AgentEndEvent)
+    with lock:
+        audio = [name for what, name in ran_on if what == "quick subscriber AudioEvent"]
+    assert audio and any(name.startswith("realtime-reactor") for name in audio), audio
+    quick.stop()

@@ -285,7 +285,10 @@ def test_pool_threads_come_from_the_environment(monkeypatch: pytest.MonkeyPatch)
 
 
 class Where(rt.PooledActor):
-    """Records the thread that handled each message; ``gate`` holds a "hold" message."""
+    """Records the thread that handled each message; ``gate`` holds a "hold" message. Opted
+    in to running on the thread that tells it (``tell_and_run``) while quick."""
+
+    guest_runs = True
 
     def __init__(self, gate: threading.Event | None = None) -> None:
         super().__init__()
@@ -349,6 +352,8 @@ def test_tell_and_run_to_a_stopped_or_threading_actor() -> None:
 class Relay(rt.PooledActor):
     """Forwards every message to ``target`` (what a session does with its subscriber)."""
 
+    guest_runs = True
+
     def __init__(self, target: pykka.ActorRef[Any]) -> None:
         super().__init__()
         self.target = target
@@ -372,6 +377,20 @@ class Busy(Where):
 
 class PoolOnly(Where):
     guest_runs = False
+
+
+class ByDefault(rt.PooledActor):
+    """Records the thread of each message; ``guest_runs`` left at its default."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ran_on: list[tuple[Any, str]] = []
+
+    def on_receive(self, message: Any) -> Any:
+        if message == "ran_on":
+            return list(self.ran_on)
+        self.ran_on.append((message, threading.current_thread().name))
+        return None
 
 
 def _until_idle(ref: pykka.ActorRef[Any]) -> None:
@@ -436,10 +455,30 @@ def test_an_actor_with_guest_runs_off_stays_on_the_pool() -> None:
     target.stop(block=True, timeout=WAIT_S)
 
 
+def test_an_actor_that_did_not_opt_in_never_runs_on_the_telling_thread() -> None:
+    target = ByDefault.start()
+    relay = Relay.start(target)
+    here = threading.current_thread().name
+    for i in range(20):
+        _until_idle(target)
+        rt.tell_and_run(target, ("direct", i))  # a plain tell: handled by the pool
+        _until_idle(relay)
+        _until_idle(target)
+        rt.tell_and_run(relay, ("relayed", i))  # the relay runs here; the target does not
+    ran_on = target.ask("ran_on", timeout=WAIT_S)
+    ours = [(m, name) for m, name in ran_on if isinstance(m, tuple)]
+    assert len(ours) == 40
+    assert all(name != here and name.startswith(rt.default_pool().name) for _, name in ours)
+    relay.stop(block=True, timeout=WAIT_S)
+    target.stop(block=True, timeout=WAIT_S)
+
+
 def test_an_interrupt_of_the_lending_thread_fails_the_actor_and_reaches_the_caller() -> None:
     failed = threading.Event()
 
     class Interrupted(rt.PooledActor):
+        guest_runs = True
+
         def on_receive(self, message: Any) -> None:
             if message == "interrupt":
                 raise KeyboardInterrupt  # as if Ctrl-C hit the caller while it ran the actor

@@ -1,4 +1,4 @@
-"""Shared helpers of the I/O hub tests: an owner actor, a client, and two kinds of server.
+"""Shared helpers of the reactor connection tests: an owner actor, a client, two kinds of server.
 
 Servers are a websockets (sync) server for well-behaved peers, and a hand-rolled TCP server
 that does the websocket handshake itself and then writes raw frame bytes, for what a library
@@ -20,9 +20,8 @@ import pykka
 import websocket
 from websockets.sync.server import ServerConnection, serve
 
-from realtime_actors.io_hub import IOHub
 from realtime_actors.messages import SocketClosed, SocketFrames, SocketOpened
-from realtime_actors.reader import SocketReader
+from realtime_actors.reactor import Connection, Connector, Reactor, reactor
 from realtime_actors.transport_limits import TransportLimits
 
 WAIT_S = 5.0
@@ -42,37 +41,64 @@ class Recorder(pykka.ThreadingActor):
 
 
 class Client:
-    """One SocketReader with a Recorder owner."""
+    """One Connector with a Recorder owner; what it sends runs on the reactor thread."""
 
-    def __init__(self, url: str, *, hub: IOHub | None = None,
+    def __init__(self, url: str, *, reactor_: Reactor | None = None,
                  sslopt: dict[str, Any] | None = None,
-                 limits: TransportLimits | None = None) -> None:
+                 limits: TransportLimits | None = None, close_timeout_s: float = 2.0) -> None:
         self.inbox: queue.Queue[Any] = queue.Queue()
         self.owner = Recorder.start(self.inbox)
+        self.reactor = reactor_ or reactor()
 
         def connect() -> websocket.WebSocket:
-            ws = websocket.WebSocket(skip_utf8_validation=True, enable_multithread=True,
-                                     sslopt=sslopt or {})
+            ws = websocket.WebSocket(sslopt=sslopt or {})
             ws.connect(url, timeout=WAIT_S, suppress_origin=True)
-            ws.settimeout(None)
             return ws
 
-        self.reader = SocketReader(self.owner, 7, connect, name="test-reader", hub=hub,
-                                   limits=limits)
-        self.reader.start()
-        self.ws: websocket.WebSocket | None = None
+        self.connector = Connector(self.owner, 7, connect, name="test-connect",
+                                   reactor_=self.reactor, limits=limits,
+                                   close_timeout_s=close_timeout_s)
+        self.connector.start()
+        self.conn: Connection | None = None
 
     def next(self) -> Any:
         """The next message the owner was told."""
         return self.inbox.get(timeout=WAIT_S)
 
-    def opened(self) -> websocket.WebSocket:
-        """Expect SocketOpened; returns the open websocket."""
+    def opened(self) -> Connection:
+        """Expect SocketOpened; returns the connection."""
         message = self.next()
         assert isinstance(message, SocketOpened), message
         assert message.generation == 7
-        self.ws = message.socket
-        return self.ws
+        self.conn = message.socket
+        return self.conn
+
+    def on_reactor(self, call: Callable[[Connection], Any]) -> None:
+        """Run ``call(connection)`` on the reactor thread (its only user) and wait for it."""
+        conn = self.conn
+        assert conn is not None
+        done: queue.Queue[BaseException | None] = queue.Queue()
+
+        def run() -> None:
+            try:
+                call(conn)
+            except BaseException as exc:
+                done.put(exc)
+            else:
+                done.put(None)
+
+        self.reactor.call_soon(run)
+        error = done.get(timeout=WAIT_S)
+        if error is not None:
+            raise error
+
+    def send(self, *texts: str) -> None:
+        """Send text messages (from the reactor thread)."""
+        self.on_reactor(lambda conn: conn.send_texts([t.encode() for t in texts]))
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Start the closing handshake (from the reactor thread)."""
+        self.on_reactor(lambda conn: conn.close(code, reason))
 
     def frames(self, count: int) -> tuple[list[bytes], list[int]]:
         """The next ``count`` frames, and the sizes of the batches they came in."""
@@ -87,18 +113,19 @@ class Client:
         return frames, sizes
 
     def closed(self) -> SocketClosed:
-        """Expect SocketClosed; checks the reader is then over."""
+        """Expect SocketClosed; checks the connection is then over."""
         message = self.next()
         assert isinstance(message, SocketClosed), message
         assert message.generation == 7
-        self.reader.thread.join(WAIT_S)
-        assert not self.reader.thread.is_alive()
+        self.connector.thread.join(WAIT_S)
+        assert not self.connector.thread.is_alive()
         return message
 
     def shutdown(self) -> None:
-        """Close the socket (the owner's job) and stop the owner."""
-        if self.ws is not None:
-            self.ws.shutdown()
+        """Close the connection if it is still open, and stop the owner."""
+        conn = self.conn
+        if conn is not None and not conn.finished:
+            self.on_reactor(lambda c: c.abort())
         self.owner.stop(timeout=WAIT_S)
 
 

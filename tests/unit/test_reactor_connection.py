@@ -1,12 +1,11 @@
-"""The shared I/O hub behind SocketReader, over real sockets on 127.0.0.1 (helpers in
-``io_hub_support``)."""
+"""Connections on the reactor (websockets' sans-I/O protocol over websocket-client's
+handshake), over real sockets on 127.0.0.1 (helpers in ``reactor_support``)."""
 
 from __future__ import annotations
 
 import queue
 import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,16 +14,13 @@ import pytest
 import websocket
 from websockets.sync.server import ServerConnection
 
-from realtime_actors.errors import ConfigError
-from realtime_actors.io_hub import IOHub, io_mode, io_thread_count
-from realtime_actors.io_hub_frames import FrameProtocolError
-from realtime_actors.reader import MAX_BATCH, SocketReader
+from realtime_actors.reactor import FrameProtocolError, Reactor
+from realtime_actors.reactor.connection import MAX_BATCH
 from realtime_actors.transport_limits import TransportLimits
-from tests.unit.io_hub_support import (
+from tests.unit.reactor_support import (
     WAIT_S,
     Client,
     RawServer,
-    Recorder,
     server_frame,
     threads_named,
     wait_gone,
@@ -42,8 +38,8 @@ def raw_server() -> Iterator[RawServer]:
         server.close()
 
 
-# ------------------------------------------------------------------------------ the hub itself
-def test_many_connections_share_one_hub_thread_and_keep_their_order() -> None:
+# ------------------------------------------------------------------------------ the reactor
+def test_many_connections_share_one_reactor_thread_and_keep_their_order() -> None:
     count, messages = 24, 40
 
     def handler(connection: ServerConnection) -> None:
@@ -52,23 +48,22 @@ def test_many_connections_share_one_hub_thread_and_keep_their_order() -> None:
         connection.recv(timeout=WAIT_S)  # "bye" from the client
         connection.close(1000, "done")
 
-    hub = IOHub("test-hub")
+    hub = Reactor("test-hub")
     with ws_server(handler) as url:
-        clients = [Client(f"{url}c{n}", hub=hub) for n in range(count)]
+        clients = [Client(f"{url}c{n}", reactor_=hub) for n in range(count)]
         try:
             for client in clients:
                 client.opened()
             for n, client in enumerate(clients):
                 frames, _ = client.frames(messages)
                 assert frames == [f"/c{n}:{i}".encode() for i in range(messages)]
-            # the handshake threads are gone; one hub thread reads every connection
-            for thread in threads_named("test-reader"):
+            # the handshake threads are gone; one reactor thread serves every connection
+            for thread in threads_named("test-connect"):
                 thread.join(WAIT_S)
-            assert threads_named("test-reader") == []
+            assert threads_named("test-connect") == []
             assert [t.name for t in threads_named("test-hub")] == ["test-hub"]
             for client in clients:
-                assert client.ws is not None
-                client.ws.send("bye")
+                client.send("bye")
             for client in clients:
                 closed = client.closed()
                 assert (closed.code, closed.reason, closed.error) == (1000, "done", None)
@@ -94,11 +89,11 @@ def test_buffered_frames_come_in_batches_of_at_most_max_batch(raw_server: RawSer
 
 
 def test_half_a_frame_does_not_stall_the_other_connections(raw_server: RawServer) -> None:
-    hub = IOHub("test-hub")
-    slow, fast = Client(raw_server.url, hub=hub), None
+    hub = Reactor("test-hub")
+    slow, fast = Client(raw_server.url, reactor_=hub), None
     slow_peer = raw_server.open()
     slow.opened()
-    fast = Client(raw_server.url, hub=hub)
+    fast = Client(raw_server.url, reactor_=hub)
     fast_peer = raw_server.open()
     fast.opened()
     whole = server_frame(b"x" * 5000)
@@ -129,7 +124,7 @@ def test_fragmented_message_is_reassembled_and_pings_are_answered() -> None:
         frames, _ = client.frames(2)
         assert frames == [b"fragmented", b"after the ping"]
         assert pongs.get(timeout=WAIT_S) is True
-        client.ws.send("bye")  # type: ignore[union-attr]
+        client.send("bye")
         assert client.closed().code == 1000
         client.shutdown()
 
@@ -149,9 +144,9 @@ def test_a_close_frame_gives_its_code_and_reason_and_is_answered() -> None:
         assert client.frames(1)[0] == [b"last words"]
         closed = client.closed()
         assert (closed.code, closed.reason, closed.error) == (4001, "go away", None)
-        client.shutdown()  # the owner closes the socket; the server's close() returns
         echoed = answered.get(timeout=WAIT_S)
-        assert echoed == 4001  # the hub echoes the code (RFC 6455)
+        assert echoed == 4001  # the connection echoes the code (RFC 6455)
+        client.shutdown()
 
 
 def test_a_dropped_connection_gives_no_code_and_connection_dropped(
@@ -172,30 +167,31 @@ def test_a_dropped_connection_gives_no_code_and_connection_dropped(
 def test_our_close_is_reported_as_closed_with_the_echoed_code() -> None:
     with ws_server(lambda connection: connection.recv(timeout=WAIT_S)) as url:
         client = Client(url)
-        ws = client.opened()
-        client.reader.closing.set()
-        ws.send_close(1000, b"bye")
+        client.opened()
+        client.close(1000, "bye")
         closed = client.closed()
         assert (closed.code, closed.reason, closed.error) == (1000, "bye", None)
         client.shutdown()
 
 
-def test_shutdown_while_the_peer_never_answers_reports_connection_closed(
+def test_our_close_ends_after_close_timeout_when_the_peer_never_answers(
     raw_server: RawServer
 ) -> None:
-    client = Client(raw_server.url)
+    client = Client(raw_server.url, close_timeout_s=0.2)
     peer = raw_server.open()
-    ws = client.opened()
-    client.reader.closing.set()
-    ws.send_close(1000, b"")
+    client.opened()
+    client.close(1000, "")
     assert peer.recv(2)[0] == 0x88  # our close frame arrived, and the peer stays silent
-    assert client.reader.thread.is_alive()
-    # not ws.abort(): websocket-client makes it a no-op once send_close() ran
-    assert ws.sock is not None
-    ws.sock.shutdown(socket.SHUT_RDWR)
-    closed = client.closed()
+    closed = client.closed()  # after close_timeout_s, not waiting for the peer for ever
     assert (closed.code, closed.reason, closed.error) == (None, "connection closed", None)
+    _read_to_eof(peer)  # and the socket is closed
     client.shutdown()
+
+
+def _read_to_eof(peer: socket.socket) -> None:
+    """Read what the client sent until it closes its end (the peer's timeout bounds it)."""
+    while peer.recv(4096):
+        pass
 
 
 def test_closing_while_connecting_reports_closed_and_closes_the_socket(
@@ -203,8 +199,8 @@ def test_closing_while_connecting_reports_closed_and_closes_the_socket(
 ) -> None:
     client = Client(raw_server.url)
     peer, key = raw_server.accept()  # the client now waits for the handshake answer
-    client.reader.closing.set()
-    assert client.reader.thread.is_alive()
+    client.connector.closing.set()
+    assert client.connector.thread.is_alive()
     raw_server.upgrade(peer, key)
     closed = client.closed()  # no SocketOpened before it
     assert (closed.code, closed.reason) == (None, "connection closed")
@@ -213,15 +209,17 @@ def test_closing_while_connecting_reports_closed_and_closes_the_socket(
     client.shutdown()
 
 
-def test_hub_thread_exits_with_its_last_connection_and_restarts(raw_server: RawServer) -> None:
-    hub = IOHub("test-hub")
+def test_the_reactor_thread_exits_with_its_last_connection_and_restarts(
+    raw_server: RawServer
+) -> None:
+    hub = Reactor("test-hub")
 
     def served() -> tuple[Client, socket.socket]:
-        client = Client(raw_server.url, hub=hub)
+        client = Client(raw_server.url, reactor_=hub)
         peer = raw_server.open()
         client.opened()
         peer.sendall(server_frame(b"hello"))
-        assert client.frames(1)[0] == [b"hello"]  # the hub serves it now
+        assert client.frames(1)[0] == [b"hello"]  # the reactor serves it now
         return client, peer
 
     (first, first_peer), (second, second_peer) = served(), served()
@@ -245,27 +243,29 @@ def test_hub_thread_exits_with_its_last_connection_and_restarts(raw_server: RawS
 
 
 def test_a_gone_owner_releases_the_connection(raw_server: RawServer) -> None:
-    hub = IOHub("test-hub")
-    client = Client(raw_server.url, hub=hub)
+    hub = Reactor("test-hub")
+    client = Client(raw_server.url, reactor_=hub)
     peer = raw_server.open()
-    ws = client.opened()
+    client.opened()
     client.owner.stop(timeout=WAIT_S)
     peer.sendall(server_frame(b"anyone?"))
-    client.reader.thread.join(WAIT_S)
-    assert not client.reader.thread.is_alive()
+    client.connector.thread.join(WAIT_S)
+    assert not client.connector.thread.is_alive()
+    _read_to_eof(peer)  # the socket was closed
     wait_gone(hub.thread)
-    ws.shutdown()
 
 
-def test_a_socket_closed_by_its_owner_is_noticed(raw_server: RawServer) -> None:
-    hub = IOHub("test-hub")
-    client = Client(raw_server.url, hub=hub)
-    raw_server.open()
-    ws = client.opened()
-    client.reader.closing.set()
-    ws.shutdown()  # closes the descriptor under the hub, without a shutdown() first
+def test_an_abort_closes_the_socket_at_once_and_reports_a_requested_close(
+    raw_server: RawServer
+) -> None:
+    hub = Reactor("test-hub")
+    client = Client(raw_server.url, reactor_=hub)
+    peer = raw_server.open()
+    client.opened()
+    client.on_reactor(lambda conn: conn.abort())
     closed = client.closed()
     assert (closed.code, closed.reason) == (None, "connection closed")
+    _read_to_eof(peer)
     wait_gone(hub.thread)
     client.shutdown()
 
@@ -312,17 +312,14 @@ def test_big_sends_wait_for_room_and_big_frames_arrive_whole(tls: bool, tmp_path
     big = "".join(chr(ord("a") + i % 26) for i in range(3_000_000))  # beyond socket buffers
     with ws_server(_echo, **options) as url:
         client = Client(url, sslopt=sslopt)
-        ws = client.opened()
-        assert ws.sock is not None and ws.sock.gettimeout() == 0.0  # the hub reads non-blocking
-        for n in range(3):
-            ws.send(f"small {n}")
-        ws.send(big)
-        ws.send("after")
+        conn = client.opened()
+        assert conn.sock.gettimeout() == 0.0  # the reactor never blocks on it
+        client.send(*(f"small {n}" for n in range(3)))
+        client.send(big, "after")  # more than the socket takes: the rest waits for room
         frames, _ = client.frames(5)
         assert frames[:3] == [b"small 0", b"small 1", b"small 2"]
         assert frames[3] == big.encode() and frames[4] == b"after"
-        client.reader.closing.set()
-        ws.send_close(1000, b"")
+        client.close(1000, "")
         assert client.closed().code == 1000
         client.shutdown()
 
@@ -342,17 +339,25 @@ def _close_frame_from(peer: socket.socket) -> bytes:
 
 @pytest.mark.parametrize(("wire", "close_code", "reason"), [
     pytest.param(b"\xc1\x00", 1002, "reserved bits", id="reserved-bits"),
+    pytest.param(b"\x83\x00", 1002, "invalid opcode", id="unknown-opcode"),
+    pytest.param(b"\x09\x00", 1002, "fragmented control frame", id="fragmented-ping"),
+    pytest.param(server_frame(b"\x03\xec", opcode=0x8), 1002, "invalid status code",
+                 id="close-1004"),
+    pytest.param(server_frame(b"\x03\xe8", opcode=0x0), 1002, "unexpected continuation",
+                 id="stray-continuation"),
     pytest.param(b"\x81\x84abcd" + bytes(b ^ m for b, m in zip(b"text", b"abcd", strict=True)),
-                 1002, "masked", id="masked-frame"),
-    pytest.param(server_frame(b"\x03\xed", opcode=0x8), 1002, "invalid code 1005",
+                 1002, "incorrect masking", id="masked-frame"),
+    pytest.param(server_frame(b"\x03\xed", opcode=0x8), 1002, "invalid status code",
                  id="close-1005"),
-    pytest.param(server_frame(b"\x03\xee", opcode=0x8), 1002, "invalid code 1006",
+    pytest.param(server_frame(b"\x03\xee", opcode=0x8), 1002, "invalid status code",
                  id="close-1006"),
-    pytest.param(server_frame(b"\x03\xf7", opcode=0x8), 1002, "invalid code 1015",
+    pytest.param(server_frame(b"\x03\xf7", opcode=0x8), 1002, "invalid status code",
                  id="close-1015"),
-    pytest.param(server_frame(b"\x03\xe8\xff\xfe", opcode=0x8), 1007, "UTF-8",
+    pytest.param(server_frame(b"\x03\xe8\xff\xfe", opcode=0x8), 1007, "invalid start byte",
                  id="close-reason-not-utf8"),
-    pytest.param(server_frame(b"x" * 2000), 1009, "size limit", id="oversize"),
+    pytest.param(server_frame(b"x" * 2000), 1009, "exceeds limit", id="oversize"),
+    pytest.param(server_frame(b"x" * 600, fin=False) + server_frame(b"y" * 600, opcode=0x0),
+                 1009, "exceeds limit", id="oversize-in-fragments"),
 ])
 def test_a_protocol_violation_closes_with_its_code_and_is_reported(
     raw_server: RawServer, wire: bytes, close_code: int, reason: str
@@ -404,28 +409,17 @@ def test_an_answered_ping_keeps_a_quiet_connection(raw_server: RawServer) -> Non
 
 
 # ------------------------------------------------------------------------------ configuration
-def test_io_mode_and_thread_count_come_from_the_environment(
-    monkeypatch: pytest.MonkeyPatch
+def test_the_removed_io_settings_are_ignored_with_one_warning(
+    caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert io_mode({}) == "hub"
-    assert io_mode({"REALTIME_ACTORS_IO": "  "}) == "hub"
-    assert io_mode({"REALTIME_ACTORS_IO": "Hub"}) == "hub"
-    for removed in ("thread", "asyncio"):
-        with pytest.raises(ConfigError, match="REALTIME_ACTORS_IO"):
-            io_mode({"REALTIME_ACTORS_IO": removed})
-    assert io_thread_count({}) == 1
-    assert io_thread_count({"REALTIME_ACTORS_IO_THREADS": "3"}) == 3
-    for bad in ("0", "two", "65"):
-        with pytest.raises(ConfigError, match="REALTIME_ACTORS_IO_THREADS"):
-            io_thread_count({"REALTIME_ACTORS_IO_THREADS": bad})
+    from realtime_actors.reactor import connector
 
-    def never() -> websocket.WebSocket:
-        raise AssertionError("not started")
-
-    owner = Recorder.start(queue.Queue())
-    monkeypatch.setenv("REALTIME_ACTORS_IO", "thread")
-    with pytest.raises(ConfigError, match="removed"):
-        SocketReader(owner, 0, never, name="x")
-    monkeypatch.setenv("REALTIME_ACTORS_IO", "hub")
-    assert not isinstance(SocketReader(owner, 0, never, name="x").thread, threading.Thread)
-    owner.stop(timeout=WAIT_S)
+    connector._warned.clear()
+    env = {"REALTIME_ACTORS_IO": "thread", "REALTIME_ACTORS_IO_THREADS": "3", "OTHER": "x"}
+    with caplog.at_level("WARNING", logger=connector.__name__):
+        assert connector.warn_removed_settings(env) == list(connector.REMOVED_SETTINGS)
+        assert connector.warn_removed_settings(env) == list(connector.REMOVED_SETTINGS)
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 2 and all("reactor" in w for w in warnings)
+    assert connector.warn_removed_settings({"REALTIME_ACTORS_IO": "  "}) == []
+    connector._warned.clear()

@@ -1,0 +1,102 @@
+"""The reactor as an actor pool: actors scheduled on its one thread, timers, wake-ups, exit."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pykka
+import pytest
+
+import realtime_actors as rt
+from realtime_actors.reactor import Reactor
+from tests.unit.reactor_support import WAIT_S, wait_gone
+
+REACTOR = Reactor("test-reactor")
+
+
+class OnReactor(rt.PooledActor):
+    """Records the thread of every message; forwards to ``next_hop`` when given one."""
+
+    actor_pool = REACTOR
+
+    def __init__(self, next_hop: pykka.ActorRef[Any] | None = None) -> None:
+        super().__init__()
+        self.next_hop = next_hop
+        self.seen: list[tuple[Any, str]] = []
+
+    def on_receive(self, message: Any) -> Any:
+        if message == "seen":
+            return list(self.seen)
+        self.seen.append((message, threading.current_thread().name))
+        if self.next_hop is not None:
+            self.next_hop.tell(message)
+        return None
+
+
+def test_actors_run_on_the_reactor_thread_in_order_and_the_thread_ends_with_them() -> None:
+    last = OnReactor.start()
+    first = OnReactor.start(last)
+    for i in range(200):  # from this thread: queued, and the sleeping reactor is woken
+        first.tell(i)
+    rt.tell_and_run(first, "run here?")  # never on the caller's thread: reactor actors only
+    assert [m for m, _ in first.ask("seen", timeout=WAIT_S)] == [*range(200), "run here?"]
+    seen = last.ask("seen", timeout=WAIT_S)
+    assert [m for m, _ in seen] == [*range(200), "run here?"]
+    assert {name for _, name in seen} == {"test-reactor"}
+    thread = REACTOR.thread
+    assert thread is not None and thread.is_alive()
+    first.stop(block=True, timeout=WAIT_S)
+    last.stop(block=True, timeout=WAIT_S)
+    wait_gone(thread)
+    assert REACTOR.thread is None
+
+
+def test_call_later_and_call_soon_run_on_the_reactor_thread() -> None:
+    keeper = OnReactor.start()  # keeps the thread running
+    ran: list[tuple[str, str]] = []
+    done = threading.Event()
+
+    def later() -> None:
+        ran.append(("later", threading.current_thread().name))
+        done.set()
+
+    def soon() -> None:
+        ran.append(("soon", threading.current_thread().name))
+        REACTOR.call_later(0.05, later)  # reactor thread only, as documented
+
+    REACTOR.call_soon(soon)
+    assert done.wait(WAIT_S)
+    assert ran == [("soon", "test-reactor"), ("later", "test-reactor")]
+    keeper.stop(block=True, timeout=WAIT_S)
+    wait_gone(REACTOR.thread)
+
+
+def test_a_failing_reactor_actor_stops_alone_and_the_reactor_goes_on() -> None:
+    class Fragile(rt.PooledActor):
+        actor_pool = REACTOR
+
+        def on_receive(self, message: Any) -> Any:
+            if message == "boom":
+                raise ValueError("boom")
+            return message
+
+    fragile = Fragile.start()
+    other = OnReactor.start()
+    with pytest.raises(ValueError, match="boom"):
+        fragile.ask("boom", timeout=WAIT_S)  # an asked failure goes back to the caller
+    assert fragile.ask("still here", timeout=WAIT_S) == "still here"
+    fragile.tell("boom")  # a told failure stops the actor, as pykka's loop does
+    fragile.actor_stopped.wait(WAIT_S)
+    assert fragile.actor_stopped.is_set()
+    other.tell("after")
+    assert [m for m, _ in other.ask("seen", timeout=WAIT_S)] == ["after"]
+    other.stop(block=True, timeout=WAIT_S)
+    wait_gone(REACTOR.thread)
+
+
+def test_the_library_connection_actor_runs_on_the_process_reactor() -> None:
+    from realtime_actors.websocket_actor import WebSocketActor
+
+    assert WebSocketActor.actor_pool is rt.reactor()
+    assert rt.reactor().allows_guests is False
