@@ -119,7 +119,12 @@ def send(url: str, audio_s: float, chunk_ms: int) -> dict[str, object]:
         chunks = int(audio_s * 1000 / chunk_ms)
         t0 = now_ns()
         for _ in range(chunks):
-            session.send_audio(chunk)
+            try:
+                session.send_audio(chunk)
+            except rt.QueueFullError:  # outran the socket: wait for room, as a producer does
+                if not session.wait_sendable(30):
+                    raise
+                session.send_audio(chunk)
         session.send_audio(b"", commit=True, respond=False)
         event = session.wait_for(
             lambda e: isinstance(e, rt.RawModelEvent)

@@ -37,7 +37,10 @@ def append_cost(pcm_bytes: int) -> int:
 
 def frames_cost(frames: Iterable[Mapping[str, Any]]) -> int:
     """:func:`frame_cost` summed."""
-    return sum(frame_cost(frame) for frame in frames)
+    total = 0
+    for frame in frames:
+        total += frame_cost(frame)
+    return total
 
 
 class SendGauge:

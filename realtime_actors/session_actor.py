@@ -247,6 +247,12 @@ class SessionActor(PooledActor, Supervised):
     # ------------------------------------------------------------------ commands
     def _command(self, command: Command) -> Any:
         name = command.name
+        if name == "send_audio" and not command.reply:  # the hot path: admitted by the handle
+            effects = self.core.send_audio(*command.args, **command.kwargs)
+            if not self._is_connected():
+                self._check_pending(effects, name)
+            self._apply(effects)
+            return None
         if name == "subscribe":
             ref = command.args[0]
             if ref not in self._subscribers:
@@ -284,16 +290,20 @@ class SessionActor(PooledActor, Supervised):
             raise ValueError(f"unknown session command {name!r}")
         effects = handler(*command.args, **command.kwargs)
         if not self._is_connected():
-            queued = sum(isinstance(e, Send) for e in effects)
-            limit = self._run_config.pending_limit
-            if queued and len(self._outbox) + queued > limit:
-                self._emit(ev.ErrorEvent(
-                    message=f"not connected and {limit} events are already queued; "
-                            f"refusing {command.name}", source="send", code="queue_full"))
-                raise QueueFullError(f"the session is not connected and its queue is full "
-                                     f"({limit} events); {command.name} was not sent")
+            self._check_pending(effects, name)
         self._apply(effects)
         return None
+
+    def _check_pending(self, effects: list[Effect], name: str) -> None:
+        """Refuse a command whose frames would overflow the queue kept while disconnected."""
+        queued = sum(isinstance(e, Send) for e in effects)
+        limit = self._run_config.pending_limit
+        if queued and len(self._outbox) + queued > limit:
+            self._emit(ev.ErrorEvent(
+                message=f"not connected and {limit} events are already queued; "
+                        f"refusing {name}", source="send", code="queue_full"))
+            raise QueueFullError(f"the session is not connected and its queue is full "
+                                 f"({limit} events); {name} was not sent")
 
     def _report_overflow(self, name: str) -> None:
         self._emit(ev.ErrorEvent(message=overflow_message(self._state.gauge, name), source="send",

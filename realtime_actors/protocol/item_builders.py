@@ -41,10 +41,9 @@ def encode_audio(audio: object, field: str = "audio") -> str:
             raise AudioFormatError(f"{field}: string is not valid base64 ({exc})") from exc
         return audio
     if isinstance(audio, bytes | bytearray | memoryview):
-        data = bytes(audio)
-        if not data:
+        if not len(audio):
             raise AudioFormatError(f"{field}: empty audio")
-        return base64.b64encode(data).decode("ascii")
+        return binascii.b2a_base64(audio, newline=False).decode("ascii")
     raise AudioFormatError(
         f"{field}: expected bytes or a base64 string, got {type(audio).__name__} "
         "(convert arrays with realtime_actors.protocol.audio first)"

@@ -132,7 +132,7 @@ class Connection:
             else:
                 self._releases.append((self._queued_total, gauge, cost))
         if not self.finished:
-            self.flush()
+            self._flush_soon()
 
     def send_frame(self, opcode: Opcode, payload: bytes) -> None:
         """Send one raw frame (text, binary, ping or pong); raises like :meth:`send_texts`."""
@@ -148,7 +148,7 @@ class Connection:
         else:
             protocol.send_pong(payload)
         self._queue(protocol.data_to_send())
-        self.flush()
+        self._flush_soon()
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Start the closing handshake: the server's answer (or ``close_timeout_s``) ends it."""
@@ -213,6 +213,15 @@ class Connection:
         if not self.finished and self._out:
             self.flush()
         return more and not self.finished
+
+    def _flush_soon(self) -> None:
+        """Write at the end of the reactor's round: what several messages queued meanwhile
+        goes out in one system call."""
+        loop = self.loop
+        if loop is None:
+            self.flush()
+        else:
+            loop.dirty[self.fd] = self
 
     def on_writable(self) -> None:
         """The socket has room: write what waits."""

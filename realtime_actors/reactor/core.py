@@ -279,6 +279,8 @@ class Reactor:
         if self._timers:
             self._run_timers()
         self._run_actors()
+        if loop.dirty:
+            loop.flush_dirty()
         return True
 
     def _run_timers(self) -> None:

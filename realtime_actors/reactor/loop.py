@@ -33,6 +33,8 @@ class ReactorLoop:
         self.wake_r = wake_r
         self.connections: dict[int, Connection] = {}
         self.again: dict[int, Connection] = {}
+        self.dirty: dict[int, Connection] = {}
+        """Connections with bytes queued this round, written by :meth:`flush_dirty`."""
         self.next_sweep = time.monotonic() + SWEEP_INTERVAL_S
         self.view = memoryview(bytearray(RECV_BUFFER_BYTES))
 
@@ -57,6 +59,7 @@ class ReactorLoop:
                 logger.debug("unregister of fd %d failed: %s", conn.fd, exc)
             self.reactor.connection_done()
         self.again.pop(conn.fd, None)
+        self.dirty.pop(conn.fd, None)
         conn.loop = None
 
     def want_write(self, conn: Connection, want: bool) -> None:
@@ -67,8 +70,15 @@ class ReactorLoop:
 
     # ------------------------------------------------------------------ the round
     def ready_again(self) -> bool:
-        """Whether a connection has more to read without waiting."""
-        return bool(self.again)
+        """Whether a connection has more to read, or bytes to write, without waiting."""
+        return bool(self.again or self.dirty)
+
+    def flush_dirty(self) -> None:
+        """Write what the round queued, one system call per connection."""
+        dirty, self.dirty = self.dirty, {}
+        for conn in dirty.values():
+            if not conn.finished:
+                conn.flush()
 
     def next_deadline(self) -> float:
         """When the loop must wake up even if nothing happens."""
