@@ -83,7 +83,7 @@ class FrameRouter:
                 self._actor.tell(DropListener(listener))
 
     @staticmethod
-    def parse(frames: tuple[bytes, ...]) -> list[Any]:
+    def parse(frames: tuple[bytes | bytearray, ...]) -> list[Any]:
         """Typed events, or ProtocolErrors for malformed frames, in order."""
         events: list[Any] = []
         for frame in frames:

@@ -18,9 +18,10 @@ class SocketOpened:
 
 @attrs.frozen
 class SocketFrames:
-    """A batch of text frames read from the socket (bytes, UTF-8 not yet validated)."""
+    """A batch of messages read from the socket (each a bytes or bytearray of its own, UTF-8
+    not yet validated)."""
 
-    frames: tuple[bytes, ...]
+    frames: tuple[bytes | bytearray, ...]
     generation: int
 
 

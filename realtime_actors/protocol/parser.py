@@ -15,6 +15,7 @@ import orjson
 from realtime_actors.errors import ProtocolError
 from realtime_actors.protocol.server_events import (
     SERVER_EVENT_TYPES,
+    ResponseOutputAudioDeltaEvent,
     ServerEvent,
     UnknownServerEvent,
 )
@@ -33,6 +34,9 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 _SCAN_ONCE = _DECODER.scan_once
 """The decoder's scanner: ``decode`` without its whitespace and extra-data wrapping."""
 _REGISTRY: Mapping[str, type[ServerEvent]] = SERVER_EVENT_TYPES
+
+
+_AUDIO_DELTA = ResponseOutputAudioDeltaEvent.TYPE
 
 
 def parse_server_event(frame: str | bytes | bytearray | dict[str, Any]) -> ServerEvent:
@@ -55,6 +59,12 @@ def parse_server_event(frame: str | bytes | bytearray | dict[str, Any]) -> Serve
         except orjson.JSONDecodeError:
             data = _decode_bytes(frame)
         else:
+            if type(data) is dict and data.get("type") == _AUDIO_DELTA:
+                # the hottest frame: its fields are strings and ints, so exact types mean no
+                # integer was read as a float (one that was goes the careful way below)
+                event = ResponseOutputAudioDeltaEvent.from_exact_dict(data)
+                if event is not None:
+                    return event
             if type(data) is dict and any(type(v) is float for v in data.values()):
                 # orjson reads an integer beyond 64 bits as a float: the stdlib keeps it exact
                 data = _decode_bytes(frame)

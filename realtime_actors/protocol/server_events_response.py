@@ -140,6 +140,13 @@ class ResponseOutputAudioDeltaEvent(ServerEvent):
         The hottest event of a session: a well-formed delta (the exact JSON types) is checked
         and built inline; anything else goes through the generic readers, which accept the
         same values and raise the same ``ProtocolError`` for bad ones."""
+        event = cls.from_exact_dict(data)
+        return event if event is not None else _generic_from_dict(cls, data)
+
+    @classmethod
+    def from_exact_dict(cls, data: dict[str, Any]) -> ResponseOutputAudioDeltaEvent | None:
+        """The event when every field has its exact JSON type, else None (the caller then
+        takes the generic path, which accepts or refuses what this one did not check)."""
         get = data.get
         event_id = get("event_id")
         response_id = get("response_id")
@@ -152,7 +159,7 @@ class ResponseOutputAudioDeltaEvent(ServerEvent):
                 and (event_id is None or type(event_id) is str)):
             return cls(event_id=event_id, raw=data, response_id=response_id, item_id=item_id,
                        output_index=output_index, content_index=content_index, delta=delta)
-        return _generic_from_dict(cls, data)
+        return None
 
     def audio_bytes(self) -> bytes:
         """Decoded audio; raises ``AudioFormatError`` if ``delta`` is not valid base64."""

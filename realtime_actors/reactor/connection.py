@@ -253,12 +253,12 @@ class Connection:
 
     # ------------------------------------------------------------------ internals
     def _deliver(self, frames: list[Any]) -> None:
-        messages: list[bytes] = []
+        messages: list[bytes | bytearray] = []
         for frame in frames:
             opcode = frame.opcode
             if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
                 if frame.fin:
-                    messages.append(bytes(frame.data))
+                    messages.append(frame.data)  # a fresh bytearray of its own: no copy
                 else:
                     self._fragments = [bytes(frame.data)]
             elif opcode is Opcode.CONT:
@@ -273,7 +273,7 @@ class Connection:
         if messages:
             self._tell_frames(messages)
 
-    def _tell_frames(self, messages: list[bytes]) -> None:
+    def _tell_frames(self, messages: list[bytes | bytearray]) -> None:
         if self.finished:
             return
         try:
