@@ -220,6 +220,12 @@ class Session:
         first, then takes those already buffered (``[]`` on timeout)."""
         return self._sink.get_batch(max_events, timeout)
 
+    @property
+    def dropped_events(self) -> int:
+        """Events the ``events()`` buffer dropped because it was over a bound (each gap is
+        marked in the stream by an :class:`~realtime_actors.events.EventsDroppedEvent`)."""
+        return self._sink.dropped
+
     def wait_for(self, kind: type[E] | Callable[[SessionEvent], bool], timeout: float,
                  *, collect: list[SessionEvent] | None = None) -> E:
         """Consume events until one matches ``kind`` (a class or predicate); events before
