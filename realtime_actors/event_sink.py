@@ -28,7 +28,7 @@ import threading
 import time
 
 from .errors import ConfigError
-from .event_size import event_size
+from .event_size import AUDIO_OVERHEAD, event_size
 from .events import AudioEvent, EventsDroppedEvent, SessionEndedEvent, SessionEvent
 
 logger = logging.getLogger(__name__)
@@ -92,15 +92,17 @@ class EventSink:
                     self.ended = True
                     self._cond.notify_all()
             return
-        size = event_size(event)
+        is_audio = type(event) is AudioEvent
+        pcm = len(event.data) if is_audio else 0  # type: ignore[attr-defined]
+        size = pcm + AUDIO_OVERHEAD if is_audio else event_size(event)
         with self._lock:  # the condition's lock, without its Python-level __enter__
             seq = self._seq
             self._seq = seq + 1
             entry = (seq, self._audio_count, self._audio_bytes, size, event)
-            if type(event) is AudioEvent:
+            if is_audio:
                 self._audio.append(entry)
                 self._audio_count += 1
-                self._audio_bytes += len(event.data)
+                self._audio_bytes += pcm
             else:
                 self._other.append(entry)
                 if isinstance(event, SessionEndedEvent):
