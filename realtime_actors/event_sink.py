@@ -1,14 +1,18 @@
 """A bounded, thread-safe buffer of session events for ``Session.events()``.
 
-Bounds: ``maxlen`` events (``RunConfig.event_buffer``) and a byte budget on their approximate
-size (:func:`~realtime_actors.event_size.event_size`, audio PCM included): ``unread_bytes``
-(``RunConfig.event_buffer_unread_bytes``) until the application first reads (``get``), then
-``max_bytes`` (``RunConfig.event_buffer_bytes``). A session whose events nobody reads so
-costs at most ``unread_bytes``, and a script that starts reading right away misses nothing.
+Bounds: ``maxlen`` events (``RunConfig.event_buffer``) and ``max_bytes``
+(``RunConfig.event_buffer_bytes``) on their approximate size
+(:func:`~realtime_actors.event_size.event_size`, audio PCM included). Until the application
+first reads (``get``), with ``unread_bytes`` set (``RunConfig.event_buffer_unread_bytes``,
+16 KiB by default), no :class:`~realtime_actors.events.AudioEvent` is kept and the other
+events are held to ``unread_bytes``: a session whose events only subscribers take costs no
+more, a script that starts reading right away misses nothing, and one that starts late still
+finds the text, tool and history events. ``unread_bytes=None``: the first read changes
+nothing (audio is kept from the start, within ``max_bytes``).
 
-Overflow: the oldest :class:`~realtime_actors.events.AudioEvent` goes first (its PCM is the
-bulk); only when no audio is left, the oldest event of any other kind; the event just added
-is never dropped unless it is audio (so ``SessionEndedEvent`` always arrives). The reader
+Overflow: the oldest ``AudioEvent`` goes first (its PCM is the bulk); only when no audio is
+left, the oldest event of any other kind; the newest event other than audio is never dropped
+(so ``SessionEndedEvent`` always arrives). The reader
 finds an :class:`~realtime_actors.events.EventsDroppedEvent` where events went missing
 (how many, how many were audio, how many audio bytes); ``dropped`` counts them all. Drops
 while the application reads are logged as warnings (the first, then one per 1,000); drops
@@ -36,17 +40,21 @@ logger = logging.getLogger(__name__)
 DEFAULT_EVENT_BUFFER_BYTES = 8 * 2**20
 """``RunConfig.event_buffer_bytes``: 8 MiB, about 170 s of PCM16 24 kHz audio."""
 DEFAULT_UNREAD_BYTES = 16 * 2**10
-"""``RunConfig.event_buffer_unread_bytes``: 16 KiB, about 45 text events."""
+"""``RunConfig.event_buffer_unread_bytes``: 16 KiB, about 45 transcript deltas."""
 WARN_EVERY = 1000
 
 # an entry: (sequence, audio events before it, audio bytes before it, size, event)
 _Entry = tuple[int, int, int, int, SessionEvent]
 
 
-def check_buffer_bytes(name: str, value: object) -> int:
-    """``value`` if it is an int >= 0, else :class:`ConfigError` naming ``name``."""
+def check_buffer_bytes(name: str, value: object, *, optional: bool = False) -> int | None:
+    """``value`` if it is an int >= 0 (or None when ``optional``), else :class:`ConfigError`
+    naming ``name``."""
+    if value is None and optional:
+        return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{name} must be an int >= 0, not {value!r}")
+        wanted = "an int >= 0 or None" if optional else "an int >= 0"
+        raise ConfigError(f"{name} must be {wanted}, not {value!r}")
     return value
 
 
@@ -57,20 +65,22 @@ class EventSink:
     0 disables the buffer (``put`` keeps only whether the session ended)."""
 
     def __init__(self, maxlen: int, *, max_bytes: int = DEFAULT_EVENT_BUFFER_BYTES,
-                 unread_bytes: int = DEFAULT_UNREAD_BYTES) -> None:
+                 unread_bytes: int | None = DEFAULT_UNREAD_BYTES) -> None:
         if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 0:
             raise ConfigError(f"event_buffer must be an int >= 0, not {maxlen!r}")
-        self._max_bytes = check_buffer_bytes("event_buffer_bytes", max_bytes)
-        self._unread_bytes = check_buffer_bytes("event_buffer_unread_bytes", unread_bytes)
+        self._max_bytes: int = check_buffer_bytes("event_buffer_bytes", max_bytes)  # type: ignore[assignment]
+        self._unread_bytes = check_buffer_bytes("event_buffer_unread_bytes", unread_bytes,
+                                                optional=True)
         self._maxlen = maxlen
         self._audio: collections.deque[_Entry] = collections.deque()
         self._other: collections.deque[_Entry] = collections.deque()
-        self._budget = self._unread_bytes
         self._bytes = 0
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._waiting = 0
-        self._reading = False
+        # before the first read: no audio kept, the rest held to unread_bytes (unless None)
+        self._reading = self._unread_bytes is None
+        self._budget = self._max_bytes if self._unread_bytes is None else self._unread_bytes
         # writer side: what was added
         self._seq = 0
         self._audio_count = 0
@@ -98,6 +108,11 @@ class EventSink:
         with self._lock:  # the condition's lock, without its Python-level __enter__
             seq = self._seq
             self._seq = seq + 1
+            if is_audio and not self._reading:  # nobody reads yet: counted, not kept
+                self._audio_count += 1
+                self._audio_bytes += pcm
+                self._count_unread_drop(True)
+                return
             entry = (seq, self._audio_count, self._audio_bytes, size, event)
             if is_audio:
                 self._audio.append(entry)
@@ -131,14 +146,19 @@ class EventSink:
                         "session event buffer full (%d events / %d bytes): dropping the "
                         "oldest %s; read Session.events() faster or subscribe an actor",
                         self._maxlen, self._budget, "audio events" if audio else "events")
+                self._dropped += 1
             else:
-                if self._dropped_unread % WARN_EVERY == 0:
-                    logger.debug("Session.events() not read yet: dropping the oldest %s "
-                                 "beyond %d bytes", "audio events" if audio else "events",
-                                 self._budget)
-                self._dropped_unread += 1
-                self._dropped_unread_audio += audio
-            self._dropped += 1
+                self._count_unread_drop(audio)
+
+    def _count_unread_drop(self, audio: bool) -> None:
+        """Count an event dropped before the first read (the lock held)."""
+        if self._dropped_unread % WARN_EVERY == 0:
+            logger.debug("Session.events() not read yet: dropping %s",
+                         "audio events" if audio else
+                         f"the oldest events beyond {self._budget} bytes")
+        self._dropped_unread += 1
+        self._dropped_unread_audio += audio
+        self._dropped += 1
 
     @property
     def enabled(self) -> bool:
@@ -171,7 +191,7 @@ class EventSink:
         with self._cond:
             if not self._reading:
                 self._start_reading()
-            while not (self._audio or self._other):
+            while self._seq == self._next_seq:  # nothing new, not even a gap
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return None
@@ -190,7 +210,7 @@ class EventSink:
             return []
         batch = [first]
         with self._lock:
-            while (self._audio or self._other) and len(batch) < max_events:
+            while self._seq != self._next_seq and len(batch) < max_events:
                 batch.append(self._take())
         return batch
 
@@ -201,26 +221,26 @@ class EventSink:
         if self._dropped_unread:
             logger.warning(
                 "%d session events (%d of them audio) were dropped before Session.events() "
-                "was first read: until then only RunConfig.event_buffer_unread_bytes=%d are "
-                "kept; an EventsDroppedEvent marks the gap", self._dropped_unread,
+                "was first read: until then no audio and at most "
+                "RunConfig.event_buffer_unread_bytes=%d bytes of other events are kept "
+                "(None keeps audio from the start); an EventsDroppedEvent marks each gap",
+                self._dropped_unread,
                 self._dropped_unread_audio, self._unread_bytes)
 
     def _take(self) -> SessionEvent:
-        """The next event in order, or the marker of a gap before it (the lock held, the
-        buffer not empty)."""
+        """The next event in order, or the marker of a gap before it, or of one after the
+        last event so far (the lock held, something not yet accounted for)."""
         audio, other = self._audio, self._other
         if audio and (not other or audio[0][0] < other[0][0]):
             queue = audio
-        else:
+        elif other:
             queue = other
+        else:  # only a gap: everything added since was dropped
+            seq, audio_before, audio_bytes_before = self._seq, self._audio_count, self._audio_bytes
+            return self._gap(seq, audio_before, audio_bytes_before)
         seq, audio_before, audio_bytes_before, size, event = queue[0]
         if seq != self._next_seq:
-            marker = EventsDroppedEvent(count=seq - self._next_seq,
-                                        audio=audio_before - self._audio_seen,
-                                        audio_bytes=audio_bytes_before - self._audio_bytes_seen)
-            self._next_seq = seq
-            self._audio_seen, self._audio_bytes_seen = audio_before, audio_bytes_before
-            return marker
+            return self._gap(seq, audio_before, audio_bytes_before)
         queue.popleft()
         self._bytes -= size
         self._next_seq = seq + 1
@@ -230,3 +250,12 @@ class EventSink:
         else:
             self._audio_seen, self._audio_bytes_seen = audio_before, audio_bytes_before
         return event
+
+    def _gap(self, seq: int, audio_before: int, audio_bytes_before: int) -> EventsDroppedEvent:
+        """The marker of the events missing before sequence number ``seq``."""
+        marker = EventsDroppedEvent(count=seq - self._next_seq,
+                                    audio=audio_before - self._audio_seen,
+                                    audio_bytes=audio_bytes_before - self._audio_bytes_seen)
+        self._next_seq = seq
+        self._audio_seen, self._audio_bytes_seen = audio_before, audio_bytes_before
+        return marker

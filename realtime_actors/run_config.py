@@ -49,8 +49,9 @@ def _check_store(_inst: object, _attribute: attrs.Attribute, value: object) -> N
 
 
 def _check_buffer_bytes(inst: object, attribute: attrs.Attribute, value: object) -> None:
-    check_buffer_bytes(attribute.name, value)
-    if attribute.name == "event_buffer_unread_bytes":
+    unread = attribute.name == "event_buffer_unread_bytes"
+    check_buffer_bytes(attribute.name, value, optional=unread)
+    if unread:
         limit = inst.event_buffer_bytes  # type: ignore[attr-defined]
         if isinstance(value, int) and value > limit:
             raise ConfigError(f"event_buffer_unread_bytes ({value}) must not exceed "
@@ -139,13 +140,15 @@ class RunConfig:
     """Approximate bytes (audio PCM included) the ``Session.events()`` buffer may hold once
     the application reads it (``events()``, ``next_events()`` or ``wait_for()`` called once):
     default 8 MiB, about 170 s of PCM16 24 kHz output audio a slow reader may fall behind."""
-    event_buffer_unread_bytes: int = attrs.field(default=DEFAULT_UNREAD_BYTES,
-                                                 validator=_check_buffer_bytes)
-    """Approximate bytes the buffer may hold until the application first reads it: default
-    16 KiB, so a session whose events only subscribers take costs no more (audio is dropped
-    first: a script that reads at once misses nothing, one that starts late keeps the text
-    events and finds an ``EventsDroppedEvent`` for the audio). At most
-    ``event_buffer_bytes``; set it equal to keep all audio for a late first read."""
+    event_buffer_unread_bytes: int | None = attrs.field(default=DEFAULT_UNREAD_BYTES,
+                                                        validator=_check_buffer_bytes)
+    """Until the application first reads the buffer, it keeps no ``AudioEvent`` and at most
+    this many bytes of other events (default 16 KiB, about 45 transcript deltas): a session
+    whose events only subscribers take costs no more, a script that reads at once misses
+    nothing, and one that starts late still gets the text, tool and history events, with an
+    ``EventsDroppedEvent`` (count and bytes) where the audio was. ``None``: keep audio from
+    the start too (within ``event_buffer_bytes``), for a script that reads late and wants it.
+    At most ``event_buffer_bytes``."""
     pending_limit: int = 1_000
     """Client events queued while disconnected before user calls are refused."""
     replay_audio_limit: int = attrs.field(default=DEFAULT_LIMIT_BYTES,

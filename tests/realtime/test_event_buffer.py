@@ -58,8 +58,8 @@ def test_a_late_reader_gets_every_other_event_in_order_and_a_count_of_the_audio(
     harness: Harness,
 ) -> None:
     """Nobody reads during a turn; the first read afterwards yields every event that is not
-    audio, in order (the very objects the subscriber got), and markers whose counts add up
-    to the audio it does not get."""
+    audio, in order (the very objects the subscriber got), and in place of the audio (none
+    is kept before the first read) markers whose counts add up to it."""
     listener = harness.listener()
     session = harness.run(rt.agent("Talker"), scenario=long_replies(),
                           subscribers=(listener.ref,), wait_connected=False)
@@ -68,12 +68,22 @@ def test_a_late_reader_gets_every_other_event_in_order_and_a_count_of_the_audio(
     assert not_audio(read) == not_audio(told)
     assert all(a is b for a, b in zip(not_audio(read), not_audio(told), strict=True))
     gaps = [e for e in read if isinstance(e, rt.EventsDroppedEvent)]
-    got_audio = [e for e in read if isinstance(e, rt.AudioEvent)]
+    assert not [e for e in read if isinstance(e, rt.AudioEvent)]
     all_audio = [e for e in told if isinstance(e, rt.AudioEvent)]
     assert gaps and session.dropped_events >= sum(g.count for g in gaps)
     assert sum(g.count for g in gaps) == sum(g.audio for g in gaps)  # only audio went
-    assert sum(g.audio for g in gaps) + len(got_audio) == len(all_audio)
-    assert sum(g.audio_bytes for g in gaps) + audio_bytes(got_audio) == audio_bytes(all_audio)
+    assert sum(g.audio for g in gaps) == len(all_audio)
+    assert sum(g.audio_bytes for g in gaps) == audio_bytes(all_audio)
+
+
+def test_unread_bytes_none_keeps_the_audio_for_a_late_reader(harness: Harness) -> None:
+    listener = harness.listener()
+    session = harness.run(rt.agent("Talker"), scenario=long_replies(),
+                          subscribers=(listener.ref,), wait_connected=False,
+                          event_buffer_unread_bytes=None)
+    told = turn(session, listener, 0)
+    read = until(session, rt.AgentEndEvent)
+    assert read == told and session.dropped_events == 0
 
 
 def after_connected(events: list[rt.SessionEvent]) -> list[rt.SessionEvent]:

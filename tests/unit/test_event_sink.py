@@ -42,9 +42,9 @@ def markers(events: list[rt.SessionEvent]) -> list[rt.EventsDroppedEvent]:
 
 def test_a_long_audio_stream_nobody_reads_costs_at_most_the_unread_budget() -> None:
     """5,000 audio deltas (9.6 MB of PCM, 200 s at 24 kHz) with a text event every 500, and
-    no reader: the memory the buffer keeps, measured by tracemalloc, stays within the default
-    16 KiB; a reader arriving afterwards gets every text event, in order, and markers that
-    account for every audio event and byte it did not get."""
+    no reader: the memory the buffer keeps, measured by tracemalloc, is the text events'
+    (no audio is kept before the first read); a reader arriving afterwards gets every text
+    event, in order, with a marker for each run of audio: its count and bytes."""
     sink = EventSink(10_000)
     texts = []
     gc.collect()
@@ -62,21 +62,31 @@ def test_a_long_audio_stream_nobody_reads_costs_at_most_the_unread_budget() -> N
         kept = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
-    texts_size = sum(len(e.item_id) + len(e.delta) + len(e.response_id or "") + 150
-                     for e in texts)  # the text events the test itself keeps too
-    assert peak_held <= DEFAULT_UNREAD_BYTES
-    assert kept - texts_size <= DEFAULT_UNREAD_BYTES + 2048  # + the deques' own blocks
-    assert sink.dropped > 4_990
+    assert peak_held == sum(event_size(t) for t in texts) <= DEFAULT_UNREAD_BYTES
+    assert kept <= peak_held + 4096  # + the deques' blocks, counters, the list above
+    assert sink.dropped == 5_000
 
-    events = drain(sink)
-    assert [e for e in events if isinstance(e, rt.TranscriptDeltaEvent)] == texts
-    got_audio = [e for e in events if isinstance(e, rt.AudioEvent)]
-    gaps = markers(events)
-    assert sum(m.count for m in gaps) == sink.dropped
-    assert sum(m.audio for m in gaps) + len(got_audio) == 5_000
-    assert sum(m.audio_bytes for m in gaps) + sum(len(e.data) for e in got_audio) == 5_000 * 1920
-    # the audio kept is the newest: what follows the last text event
-    assert got_audio and got_audio[-1].item_id == f"item_{4999:020d}"
+    run = rt.EventsDroppedEvent(count=500, audio=500, audio_bytes=500 * 1920)
+    assert drain(sink) == [e for t in texts for e in (t, run)]
+
+
+def test_text_events_nobody_reads_are_held_to_the_unread_budget_newest_kept() -> None:
+    sink = EventSink(10_000)
+    texts = [text(n) for n in range(1_000)]
+    for event in texts:
+        sink.put(event)
+    assert sink.held_bytes <= DEFAULT_UNREAD_BYTES
+    kept = sink.held_bytes // event_size(texts[-1])
+    assert kept > 40  # about 45 transcript deltas fit in 16 KiB
+    assert drain(sink) == [rt.EventsDroppedEvent(count=1_000 - kept), *texts[-kept:]]
+
+
+def test_unread_bytes_none_keeps_audio_from_the_start() -> None:
+    sink = EventSink(10_000, unread_bytes=None)
+    sent = [audio(n) for n in range(100)]
+    for event in sent:
+        sink.put(event)
+    assert drain(sink) == sent and sink.dropped == 0
 
 
 def test_a_reader_from_the_start_gets_every_event_beyond_the_unread_budget() -> None:
@@ -119,12 +129,15 @@ def test_each_gap_is_marked_where_it_is_with_its_own_counts() -> None:
                       audio(4), audio(5), t6, small]
 
 
-def test_an_audio_event_larger_than_the_budget_is_dropped_and_reported_with_the_next() -> None:
-    sink = EventSink(100, unread_bytes=1000)
+def test_an_audio_event_larger_than_the_budget_is_dropped_at_once_and_reported() -> None:
+    sink = EventSink(100, max_bytes=1000)
+    sink.get(0)
     sink.put(audio(0))  # 2,380 bytes > 1,000: dropped at once
     assert sink.held_bytes == 0 and sink.dropped == 1
+    # a gap after the last event is reported at once, not only before the next event
+    assert drain(sink) == [rt.EventsDroppedEvent(count=1, audio=1, audio_bytes=1920)]
     sink.put(t1 := text(1))
-    assert drain(sink) == [rt.EventsDroppedEvent(count=1, audio=1, audio_bytes=1920), t1]
+    assert sink.get_batch(10, 0) == [t1]
 
 
 def test_the_newest_event_that_is_not_audio_is_kept_so_the_end_always_arrives() -> None:
@@ -186,7 +199,8 @@ def test_event_size_counts_pcm_text_and_not_what_the_session_shares() -> None:
 @pytest.mark.parametrize("field,value", [("event_buffer_bytes", -1),
                                          ("event_buffer_bytes", 1.5),
                                          ("event_buffer_unread_bytes", True),
-                                         ("event_buffer_unread_bytes", "16k")])
+                                         ("event_buffer_unread_bytes", "16k"),
+                                         ("event_buffer_bytes", None)])
 def test_bad_byte_bounds_are_refused_with_a_config_error(field: str, value: object) -> None:
     with pytest.raises(rt.ConfigError, match=field):
         rt.RunConfig(**{field: value})
@@ -200,3 +214,4 @@ def test_the_unread_budget_may_not_exceed_the_read_budget() -> None:
         rt.RunConfig(event_buffer_bytes=1000, event_buffer_unread_bytes=2000)
     config = rt.RunConfig(event_buffer_bytes=1000, event_buffer_unread_bytes=1000)
     assert config.event_buffer_unread_bytes == 1000
+    assert rt.RunConfig(event_buffer_unread_bytes=None).event_buffer_unread_bytes is None
