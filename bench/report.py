@@ -216,7 +216,7 @@ def _method_lines(r: Mapping[str, Any]) -> list[str]:
         "`rt.PooledActor`, as the README recommends for servers); starts spread over 1 s "
         "with random phase; 1 s to settle, then the measurement window. Library sessions run "
         "with the default `RunConfig` (nobody reads `Session.events()`, whose buffer then "
-        "keeps at most `event_buffer_unread_bytes`, 16 KiB), and again with "
+        "keeps no audio and at most 16 KiB of other events), and again with "
         "`event_buffer=0` (no buffer) in a full run. Memory and threads "
         "are read from `/proc` in the middle of the window; per-session figures exclude the "
         "bench's own feeder threads from the thread count but not the subscribers' memory; "

@@ -205,7 +205,9 @@ class Session:
     # ------------------------------------------------------------------ events
     def events(self, timeout: float | None = None) -> Iterator[SessionEvent]:
         """Yield session events in order; stops after ``SessionEndedEvent`` or after
-        ``timeout`` seconds without an event."""
+        ``timeout`` seconds without an event. Where the bounded buffer behind it dropped
+        events (see ``RunConfig.event_buffer_unread_bytes`` / ``event_buffer_bytes``), an
+        :class:`~realtime_actors.events.EventsDroppedEvent` says how many."""
         while True:
             event = self._sink.get(timeout)
             if event is None:
