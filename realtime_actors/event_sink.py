@@ -2,13 +2,13 @@
 
 Bounds: ``maxlen`` events (``RunConfig.event_buffer``) and ``max_bytes``
 (``RunConfig.event_buffer_bytes``) on their approximate size
-(:func:`~realtime_actors.event_size.event_size`, audio PCM included). Until the application
-first reads (``get``), with ``unread_bytes`` set (``RunConfig.event_buffer_unread_bytes``,
-16 KiB by default), no :class:`~realtime_actors.events.AudioEvent` is kept and the other
-events are held to ``unread_bytes``: a session whose events only subscribers take costs no
-more, a script that starts reading right away misses nothing, and one that starts late still
-finds the text, tool and history events. ``unread_bytes=None``: the first read changes
-nothing (audio is kept from the start, within ``max_bytes``).
+(:func:`~realtime_actors.event_size.event_size`, audio PCM included). While subscribers take
+the session's events and the application has not read the buffer yet (``get``), it is lean:
+no :class:`~realtime_actors.events.AudioEvent` is kept and the other events are held to
+``unread_bytes`` (``RunConfig.event_buffer_unread_bytes``, 16 KiB; ``None``: never lean). A
+server session whose subscribers take everything so costs next to nothing; a script without
+subscribers (the buffer is its only source) misses nothing however late it reads; one with
+subscribers that reads late still finds the text, tool and history events.
 
 Overflow: the oldest ``AudioEvent`` goes first (its PCM is the bulk); only when no audio is
 left, the oldest event of any other kind; the newest event other than audio is never dropped
@@ -65,7 +65,8 @@ class EventSink:
     0 disables the buffer (``put`` keeps only whether the session ended)."""
 
     def __init__(self, maxlen: int, *, max_bytes: int = DEFAULT_EVENT_BUFFER_BYTES,
-                 unread_bytes: int | None = DEFAULT_UNREAD_BYTES) -> None:
+                 unread_bytes: int | None = DEFAULT_UNREAD_BYTES,
+                 subscribed: bool = False) -> None:
         if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 0:
             raise ConfigError(f"event_buffer must be an int >= 0, not {maxlen!r}")
         self._max_bytes: int = check_buffer_bytes("event_buffer_bytes", max_bytes)  # type: ignore[assignment]
@@ -78,9 +79,11 @@ class EventSink:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._waiting = 0
-        # before the first read: no audio kept, the rest held to unread_bytes (unless None)
-        self._reading = self._unread_bytes is None
-        self._budget = self._max_bytes if self._unread_bytes is None else self._unread_bytes
+        # lean: subscribers take the events and nobody has read the buffer yet, so it keeps
+        # no audio and holds the rest to unread_bytes (never with unread_bytes=None)
+        self._read = False
+        self._lean = False
+        self._budget = self._max_bytes
         # writer side: what was added
         self._seq = 0
         self._audio_count = 0
@@ -93,6 +96,21 @@ class EventSink:
         self._audio_seen = 0
         self._audio_bytes_seen = 0
         self.ended = False
+        if subscribed:
+            self.subscriber_added()
+
+    def subscriber_added(self) -> None:
+        """A subscriber takes the session's events: until the first read, keep no audio and
+        hold the other events to ``unread_bytes`` (audio already held is dropped now)."""
+        with self._lock:
+            if self._read or self._lean or self._unread_bytes is None or self._maxlen == 0:
+                return
+            self._lean = True
+            self._budget = self._unread_bytes
+            while self._audio:
+                self._bytes -= self._audio.popleft()[3]
+                self._count_unread_drop(True)
+            self._shed()
 
     def put(self, event: SessionEvent) -> None:
         """Add an event; beyond a bound the oldest audio goes first (see the module doc)."""
@@ -108,7 +126,7 @@ class EventSink:
         with self._lock:  # the condition's lock, without its Python-level __enter__
             seq = self._seq
             self._seq = seq + 1
-            if is_audio and not self._reading:  # nobody reads yet: counted, not kept
+            if is_audio and self._lean:  # subscribers have it, nobody reads: counted only
                 self._audio_count += 1
                 self._audio_bytes += pcm
                 self._count_unread_drop(True)
@@ -140,7 +158,7 @@ class EventSink:
                 return  # the newest event is kept, whatever its size
             self._bytes -= entry[3]
             audio = type(entry[4]) is AudioEvent
-            if self._reading:
+            if not self._lean:
                 if (self._dropped - self._dropped_unread) % WARN_EVERY == 0:
                     logger.warning(
                         "session event buffer full (%d events / %d bytes): dropping the "
@@ -189,7 +207,7 @@ class EventSink:
                               "subscribe an actor to receive its events")
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            if not self._reading:
+            if not self._read:
                 self._start_reading()
             while self._seq == self._next_seq:  # nothing new, not even a gap
                 remaining = None if deadline is None else deadline - time.monotonic()
@@ -216,14 +234,15 @@ class EventSink:
 
     def _start_reading(self) -> None:
         """The first read: from now on the larger byte budget applies (the lock held)."""
-        self._reading = True
+        self._read = True
+        self._lean = False
         self._budget = self._max_bytes
         if self._dropped_unread:
             logger.warning(
                 "%d session events (%d of them audio) were dropped before Session.events() "
-                "was first read: until then no audio and at most "
-                "RunConfig.event_buffer_unread_bytes=%d bytes of other events are kept "
-                "(None keeps audio from the start); an EventsDroppedEvent marks each gap",
+                "was first read: while subscribers take the events and nobody reads, it keeps "
+                "no audio and at most RunConfig.event_buffer_unread_bytes=%d bytes of other "
+                "events (None: keep them all); an EventsDroppedEvent marks each gap",
                 self._dropped_unread,
                 self._dropped_unread_audio, self._unread_bytes)
 

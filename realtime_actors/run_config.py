@@ -137,18 +137,18 @@ class RunConfig:
     reads are logged as warnings."""
     event_buffer_bytes: int = attrs.field(default=DEFAULT_EVENT_BUFFER_BYTES,
                                           validator=_check_buffer_bytes)
-    """Approximate bytes (audio PCM included) the ``Session.events()`` buffer may hold once
-    the application reads it (``events()``, ``next_events()`` or ``wait_for()`` called once):
-    default 8 MiB, about 170 s of PCM16 24 kHz output audio a slow reader may fall behind."""
+    """Approximate bytes (audio PCM included) the ``Session.events()`` buffer may hold (once
+    read, or in a session without subscribers): default 8 MiB, about 170 s of PCM16 24 kHz
+    output audio a slow reader may fall behind."""
     event_buffer_unread_bytes: int | None = attrs.field(default=DEFAULT_UNREAD_BYTES,
                                                         validator=_check_buffer_bytes)
-    """Until the application first reads the buffer, it keeps no ``AudioEvent`` and at most
-    this many bytes of other events (default 16 KiB, about 45 transcript deltas): a session
-    whose events only subscribers take costs no more, a script that reads at once misses
-    nothing, and one that starts late still gets the text, tool and history events, with an
-    ``EventsDroppedEvent`` (count and bytes) where the audio was. ``None``: keep audio from
-    the start too (within ``event_buffer_bytes``), for a script that reads late and wants it.
-    At most ``event_buffer_bytes``."""
+    """While subscribers take the session's events and the application has not read
+    ``Session.events()`` yet, the buffer keeps no ``AudioEvent`` and at most this many bytes of
+    other events (default 16 KiB, about 45 transcript deltas): a server session costs next to
+    nothing, and a late reader still gets the text, tool and history events, with an
+    ``EventsDroppedEvent`` (count and bytes) where the audio was. Without subscribers the
+    buffer is the only source and keeps everything from the start. ``None``: keep audio from
+    the start in any case. At most ``event_buffer_bytes``."""
     pending_limit: int = 1_000
     """Client events queued while disconnected before user calls are refused."""
     replay_audio_limit: int = attrs.field(default=DEFAULT_LIMIT_BYTES,

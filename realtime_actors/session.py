@@ -93,11 +93,14 @@ class Session:
         return self._tree.supervisor.actor_stopped.wait(timeout)
 
     def subscribe(self, listener: pykka.ActorRef[Any]) -> None:
-        """Tell ``listener`` every session event from now on (idempotent)."""
+        """Tell ``listener`` every session event from now on (idempotent). Until the first
+        ``events()`` read, the buffer behind it then keeps no audio (see
+        ``RunConfig.event_buffer_unread_bytes``)."""
         if not isinstance(listener, pykka.ActorRef):
             raise ConfigError(
                 f"subscribe() takes a pykka ActorRef, not {type(listener).__name__}")
         self._ask("subscribe", listener)
+        self._sink.subscriber_added()
 
     def unsubscribe(self, listener: pykka.ActorRef[Any]) -> None:
         """Stop telling ``listener`` (idempotent)."""

@@ -4,13 +4,14 @@ while nobody reads it, complete for a reader from the start, and every gap repor
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
 import realtime_actors as rt
 from realtime_actors.event_sink import DEFAULT_UNREAD_BYTES
 from realtime_actors.simulator import Scenario
-from tests.realtime.support import Harness, Listener, until
+from tests.realtime.support import WAIT_S, Harness, Listener, until
 
 REPLY = "The quick brown fox jumps over the lazy dog. " * 4
 """About 8 s of output audio (390 KB of PCM16) and some 30 transcript deltas per turn."""
@@ -130,3 +131,41 @@ def test_a_reader_that_falls_behind_the_byte_bound_loses_audio_first_and_is_told
     assert audio_bytes(read) <= 64 * 1024
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "buffer full" in warnings[0]
+
+
+def answered(session: rt.Session, turns: int) -> bool:
+    """Whether ``turns`` assistant answers are complete (asked of the session, not read from
+    its events)."""
+    done = [i for i in session.history() if i.role == "assistant" and i.status == "completed"]
+    return len(done) >= turns
+
+
+def wait_answered(session: rt.Session, turns: int = 1) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not answered(session, turns):
+        assert time.monotonic() < deadline, "no answer"
+        session.wait_ended(0.02)  # a short pause that also notices a session that ended
+
+
+def test_without_subscribers_a_script_that_reads_late_misses_nothing(harness: Harness) -> None:
+    """The script pattern: ``rt.run``, send, read later. With no subscriber the buffer is the
+    only source of events, so it keeps the audio from the start."""
+    session = harness.run(rt.agent("Talker"), scenario=long_replies(), wait_connected=False)
+    session.send_message("hello")
+    wait_answered(session)
+    read = until(session, rt.AgentEndEvent)
+    assert audio_bytes(read) > 20 * DEFAULT_UNREAD_BYTES
+    assert not [e for e in read if isinstance(e, rt.EventsDroppedEvent)]
+    assert session.dropped_events == 0
+
+
+def test_subscribing_later_makes_the_unread_buffer_lean(harness: Harness) -> None:
+    listener = harness.listener()
+    session = harness.run(rt.agent("Talker"), scenario=long_replies(), wait_connected=False)
+    session.subscribe(listener.ref)
+    told = turn(session, listener, 0)
+    read = until(session, rt.AgentEndEvent)
+    assert not [e for e in read if isinstance(e, rt.AudioEvent)]
+    gaps = [e for e in read if isinstance(e, rt.EventsDroppedEvent)]
+    assert sum(g.audio_bytes for g in gaps) == audio_bytes(told)
+    assert not_audio(read)[-len(not_audio(told)):] == not_audio(told)

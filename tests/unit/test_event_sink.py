@@ -45,7 +45,7 @@ def test_a_long_audio_stream_nobody_reads_costs_at_most_the_unread_budget() -> N
     no reader: the memory the buffer keeps, measured by tracemalloc, is the text events'
     (no audio is kept before the first read); a reader arriving afterwards gets every text
     event, in order, with a marker for each run of audio: its count and bytes."""
-    sink = EventSink(10_000)
+    sink = EventSink(10_000, subscribed=True)
     texts = []
     gc.collect()
     tracemalloc.start()
@@ -71,7 +71,7 @@ def test_a_long_audio_stream_nobody_reads_costs_at_most_the_unread_budget() -> N
 
 
 def test_text_events_nobody_reads_are_held_to_the_unread_budget_newest_kept() -> None:
-    sink = EventSink(10_000)
+    sink = EventSink(10_000, subscribed=True)
     texts = [text(n) for n in range(1_000)]
     for event in texts:
         sink.put(event)
@@ -82,15 +82,46 @@ def test_text_events_nobody_reads_are_held_to_the_unread_budget_newest_kept() ->
 
 
 def test_unread_bytes_none_keeps_audio_from_the_start() -> None:
-    sink = EventSink(10_000, unread_bytes=None)
+    sink = EventSink(10_000, unread_bytes=None, subscribed=True)
     sent = [audio(n) for n in range(100)]
     for event in sent:
         sink.put(event)
     assert drain(sink) == sent and sink.dropped == 0
 
 
-def test_a_reader_from_the_start_gets_every_event_beyond_the_unread_budget() -> None:
+def test_without_subscribers_a_late_reader_gets_every_event() -> None:
+    """The buffer is the only source of events: it keeps audio from the start."""
     sink = EventSink(10_000)
+    sent = [text(n) if n % 10 == 0 else audio(n) for n in range(1_000)]  # 1.7 MB of PCM
+    for event in sent:
+        sink.put(event)
+    assert drain(sink) == sent and sink.dropped == 0
+
+
+def test_a_subscriber_added_before_the_first_read_drops_the_audio_held_so_far() -> None:
+    sink = EventSink(10_000)
+    t0, a1, a2, t3 = text(0), audio(1), audio(2), text(3)
+    for event in (t0, a1, a2, t3):
+        sink.put(event)
+    sink.subscriber_added()
+    assert sink.held_bytes == event_size(t0) + event_size(t3)
+    sink.put(audio(4))  # not kept either
+    assert drain(sink) == [t0, rt.EventsDroppedEvent(count=2, audio=2, audio_bytes=2 * 1920),
+                           t3, rt.EventsDroppedEvent(count=1, audio=1, audio_bytes=1920)]
+
+
+def test_a_subscriber_added_after_the_first_read_changes_nothing() -> None:
+    sink = EventSink(10_000)
+    sink.get(0)
+    sink.subscriber_added()
+    sent = [audio(n) for n in range(100)]
+    for event in sent:
+        sink.put(event)
+    assert drain(sink) == sent
+
+
+def test_a_reader_from_the_start_gets_every_event_beyond_the_unread_budget() -> None:
+    sink = EventSink(10_000, subscribed=True)
     assert sink.get(0) is None  # the first read: the larger budget applies from now on
     assert sink.byte_budget == rt.RunConfig().event_buffer_bytes
     sent: list[rt.SessionEvent] = []
@@ -141,7 +172,7 @@ def test_an_audio_event_larger_than_the_budget_is_dropped_at_once_and_reported()
 
 
 def test_the_newest_event_that_is_not_audio_is_kept_so_the_end_always_arrives() -> None:
-    sink = EventSink(100, unread_bytes=0)
+    sink = EventSink(100, unread_bytes=0, subscribed=True)
     sink.put(t0 := text(0))
     assert sink.dropped == 0 and sink.held_bytes == event_size(t0)  # alone, over: kept
     ended = rt.SessionEndedEvent(reason="closed")
@@ -166,7 +197,7 @@ def test_drops_while_reading_warn_once_per_thousand(caplog: pytest.LogCaptureFix
 def test_drops_before_the_first_read_are_quiet_until_a_reader_finds_them(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    sink = EventSink(10_000)
+    sink = EventSink(10_000, subscribed=True)
     with caplog.at_level(logging.DEBUG, logger="realtime_actors.event_sink"):
         for n in range(100):
             sink.put(audio(n))
