@@ -55,10 +55,7 @@ def hop(url: str, sessions: int, hosts: int, secs: float) -> dict[str, Any]:
                                     hosts=[f"bench-{n}" for n in range(hosts)])
         handles: list[Any] = [cluster.run(AGENT) for _ in range(sessions)]
     else:
-        # as a host runs them: audio kept from the start, not only from the first pull
-        config = rt.RunConfig(event_buffer_unread_bytes=None)
-        handles = [rt.run(AGENT, config=config,
-                          model_config=rt.ModelConfig(url=url, api_key=BENCH_KEY))
+        handles = [rt.run(AGENT, model_config=rt.ModelConfig(url=url, api_key=BENCH_KEY))
                    for _ in range(sessions)]
     latencies: list[int] = []
     counts: list[int] = []

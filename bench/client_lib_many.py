@@ -102,9 +102,9 @@ def many(url: str, sessions: int, ramp_s: float, settle_s: float,
          window_s: float, lean: bool = False) -> dict[str, object]:
     """Start ``sessions`` over ``ramp_s``, measure during ``window_s`` after ``settle_s``.
 
-    Sessions run with the default ``RunConfig`` (nobody reads ``Session.events()``: its
-    buffer keeps no audio and at most ``event_buffer_unread_bytes`` of other events); ``lean``:
-    ``RunConfig(event_buffer=0)``, no buffer at all."""
+    Sessions run with the default ``RunConfig`` (with a subscriber and nobody reading
+    ``Session.events()``, its buffer keeps no audio and at most ``event_buffer_unread_bytes`` of
+    other events); ``lean``: ``RunConfig(event_buffer=0)``, no buffer at all."""
     base_rss, base_threads = rss_bytes(), thread_count()
     window = Window()
     stop = threading.Event()
