@@ -169,7 +169,7 @@ class EventSink:
                 self._count_unread_drop(audio)
 
     def _count_unread_drop(self, audio: bool) -> None:
-        """Count an event dropped before the first read (the lock held)."""
+        """Count an event dropped in the lean phase (the lock held)."""
         if self._dropped_unread % WARN_EVERY == 0:
             logger.debug("Session.events() not read yet: dropping %s",
                          "audio events" if audio else
@@ -195,8 +195,8 @@ class EventSink:
 
     @property
     def byte_budget(self) -> int:
-        """The byte bound in force: ``unread_bytes`` until the first read, then
-        ``max_bytes``."""
+        """The byte bound in force: ``unread_bytes`` in the lean phase (subscribers, no read
+        yet), else ``max_bytes``."""
         return self._budget
 
     def get(self, timeout: float | None) -> SessionEvent | None:
