@@ -63,7 +63,8 @@ def test_a_long_audio_stream_nobody_reads_costs_at_most_the_unread_budget() -> N
     finally:
         tracemalloc.stop()
     assert peak_held == sum(event_size(t) for t in texts) <= DEFAULT_UNREAD_BYTES
-    assert kept <= peak_held + 4096  # + the deques' blocks, counters, the list above
+    # + the deques' blocks, counters, the list above (and slack for another thread's bytes)
+    assert kept <= peak_held + 8192
     assert sink.dropped == 5_000
 
     run = rt.EventsDroppedEvent(count=500, audio=500, audio_bytes=500 * 1920)
