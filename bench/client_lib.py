@@ -155,9 +155,6 @@ def main() -> int:
     args = parser.parse_args()
     raw = args.raw_events
     logging.basicConfig(level=logging.WARNING)
-    # The handle's Session.events() buffer fills up when only subscribers read events; its
-    # once-per-1000 warning is expected here (see the report) and would flood the output.
-    logging.getLogger("realtime_actors.event_sink").setLevel(logging.ERROR)
     try:
         if args.mode == "ingest":
             result = ingest(args.url, args.n, raw)

@@ -164,8 +164,9 @@ def many(url: str, sessions: int, ramp_s: float, settle_s: float,
          window_s: float, lean: bool = False, feeder: str = "threads") -> dict[str, object]:
     """Start ``sessions`` over ``ramp_s``, measure during ``window_s`` after ``settle_s``.
 
-    ``lean``: ``RunConfig(event_buffer=0)``, the configuration the README gives servers, closest to
-    what a subscriber-only application needs."""
+    Sessions run with the default ``RunConfig`` (with a subscriber and nobody reading
+    ``Session.events()``, its buffer keeps no audio and at most ``event_buffer_unread_bytes`` of
+    other events); ``lean``: ``RunConfig(event_buffer=0)``, no buffer at all."""
     base_rss, base_threads = rss_bytes(), thread_count()
     window = Window()
     stop = threading.Event()
@@ -250,9 +251,6 @@ def main() -> int:
                         help="feeder threads, or feeder actors on the library's reactor")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    # The handle's Session.events() buffer fills up when only subscribers read events; its
-    # once-per-1000 warning is expected here (see the report) and would flood the output.
-    logging.getLogger("realtime_actors.event_sink").setLevel(logging.ERROR)
     try:
         result = many(args.url, args.sessions, args.ramp_s, args.settle_s, args.window_s,
                       args.lean, args.feeder)

@@ -27,7 +27,7 @@ Make = Callable[[str, int, float], list[str]]
 
 
 def lib_command(url: str, sessions: int, window_s: float) -> list[str]:
-    """The library's concurrency client."""
+    """The library's concurrency client, default ``RunConfig`` (the memory target's figure)."""
     return lib_cmd("client_lib_many.py", "--sessions", str(sessions),
                    "--window-s", str(window_s), "--url", url)
 
@@ -153,7 +153,7 @@ def measure(ctx: Context) -> dict[str, Any]:
         out["lib_reactor_feeder"] = search(ctx, server, "lib_reactor_feeder",
                                            reactor_feeder_command)
         if not ctx.quick:
-            ctx.log("concurrency: library, event_buffer=0")
+            ctx.log("concurrency: library, RunConfig(event_buffer=0)")
             out["lib_lean"] = search(ctx, server, "lib_lean", lean_command)
         if ctx.sdk:
             ctx.log("concurrency: Agents SDK")

@@ -88,7 +88,8 @@ def _summary_rows(r: Mapping[str, Any]) -> list[str]:
          _num(_get(con, "lib_lean", "max_sessions"), 0), "", "", "", "", ""),
         ("p99 ms at that many sessions", _fig(_get(con, "lib", "p99_ms_at_max"), 1), "",
          _fig(_get(con, "sdk", "p99_ms_at_max"), 1), "", "", "< 50 ms"),
-        ("Resident memory per session, KB", _fig(_get(con, "lib", "rss_per_session_kb"), 0),
+        ("Resident memory per session, KB (default `RunConfig`)",
+         _fig(_get(con, "lib", "rss_per_session_kb"), 0),
          "", _fig(_get(con, "sdk", "rss_per_session_kb"), 0), "", "", "<= 100 KB"),
         ("... lib with `event_buffer=0` (servers)",
          _fig(_get(con, "lib_lean", "rss_per_session_kb"), 0), "", "", "", "", ""),
@@ -218,7 +219,11 @@ def _method_lines(r: Mapping[str, Any]) -> list[str]:
         "real time (library: `Session.send_audio` from feeder threads, 10 sessions each; "
         "SDK: one task per session); one subscriber actor per library session (an "
         "`rt.PooledActor`, as the README recommends for servers); starts spread over 1 s "
-        "with random phase; 1 s to settle, then the measurement window. Memory and threads "
+        "with random phase; 1 s to settle, then the measurement window. Library sessions run "
+        "with the default `RunConfig` (they have subscribers and nobody reads "
+        "`Session.events()`, whose buffer then keeps no audio and at most 16 KiB of other "
+        "events), and again with "
+        "`event_buffer=0` (no buffer) in a full run. Memory and threads "
         "are read from `/proc` in the middle of the window; per-session figures exclude the "
         "bench's own feeder threads from the thread count but not the subscribers' memory; "
         "the library's threads (I/O hub, actor pool) are shared by all sessions.",

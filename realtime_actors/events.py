@@ -205,3 +205,16 @@ class RawModelEvent(SessionEvent):
     """One server frame, parsed (exactly one per frame received)."""
 
     event: Any
+
+
+@attrs.frozen(kw_only=True)
+class EventsDroppedEvent(SessionEvent):
+    """Only in ``Session.events()`` (subscribers get every event): ``count`` events were
+    dropped from its buffer at this point of the stream, because it was over one of its
+    bounds (``RunConfig.event_buffer``, ``event_buffer_bytes``, or before the first read
+    ``event_buffer_unread_bytes``). ``audio`` of them were :class:`AudioEvent` s carrying
+    ``audio_bytes`` bytes of output audio (audio goes first, so this is often all of them)."""
+
+    count: int
+    audio: int = 0
+    audio_bytes: int = 0

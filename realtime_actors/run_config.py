@@ -12,6 +12,7 @@ from .auth import ApiKey
 from .durable.checkpointer import CheckpointPolicy
 from .durable.store import SessionStore
 from .errors import ConfigError
+from .event_sink import DEFAULT_EVENT_BUFFER_BYTES, DEFAULT_UNREAD_BYTES, check_buffer_bytes
 from .guardrails import OutputGuardrail
 from .input_journal import DEFAULT_LIMIT_BYTES
 from .playback import PlaybackTracker
@@ -45,6 +46,16 @@ def _check_store(_inst: object, _attribute: attrs.Attribute, value: object) -> N
     if value is not None and not isinstance(value, SessionStore):
         raise ConfigError(f"store must be a SessionStore (MemoryStore, FileStore, ...), "
                           f"not {type(value).__name__}")
+
+
+def _check_buffer_bytes(inst: object, attribute: attrs.Attribute, value: object) -> None:
+    unread = attribute.name == "event_buffer_unread_bytes"
+    check_buffer_bytes(attribute.name, value, optional=unread)
+    if unread:
+        limit = inst.event_buffer_bytes  # type: ignore[attr-defined]
+        if isinstance(value, int) and value > limit:
+            raise ConfigError(f"event_buffer_unread_bytes ({value}) must not exceed "
+                              f"event_buffer_bytes ({limit})")
 
 
 @attrs.frozen(kw_only=True)
@@ -118,9 +129,26 @@ class RunConfig:
     """Also emit one :class:`RawModelEvent` per server frame (off by default: it doubles the
     events of an audio stream)."""
     event_buffer: int = 10_000
-    """Events kept for ``Session.events()``; the oldest are dropped (with a warning) beyond.
-    ``0`` turns the buffer off: servers whose subscriber actors take every event should, since
-    an unread buffer of audio events costs memory (up to ~20 MB per session at 10,000)."""
+    """Events kept for ``Session.events()`` at most (with the two byte bounds below); ``0``
+    turns the buffer off (nothing is kept; ``events()`` raises ``ConfigError``). Beyond a
+    bound the oldest ``AudioEvent`` is dropped first, then the oldest event of another kind;
+    the reader finds an ``EventsDroppedEvent`` (count, audio count, audio bytes) where events
+    are missing, ``Session.dropped_events`` counts them, and drops while the application
+    reads are logged as warnings."""
+    event_buffer_bytes: int = attrs.field(default=DEFAULT_EVENT_BUFFER_BYTES,
+                                          validator=_check_buffer_bytes)
+    """Approximate bytes (audio PCM included) the ``Session.events()`` buffer may hold (once
+    read, or in a session without subscribers): default 8 MiB, about 170 s of PCM16 24 kHz
+    output audio a slow reader may fall behind."""
+    event_buffer_unread_bytes: int | None = attrs.field(default=DEFAULT_UNREAD_BYTES,
+                                                        validator=_check_buffer_bytes)
+    """While subscribers take the session's events and the application has not read
+    ``Session.events()`` yet, the buffer keeps no ``AudioEvent`` and at most this many bytes of
+    other events (default 16 KiB, about 45 transcript deltas): a server session costs next to
+    nothing, and a late reader still gets the text, tool and history events, with an
+    ``EventsDroppedEvent`` (count and bytes) where the audio was. Without subscribers the
+    buffer is the only source and keeps everything from the start. ``None``: keep audio from
+    the start in any case. At most ``event_buffer_bytes``."""
     pending_limit: int = 1_000
     """Client events queued while disconnected before user calls are refused."""
     replay_audio_limit: int = attrs.field(default=DEFAULT_LIMIT_BYTES,

@@ -93,11 +93,14 @@ class Session:
         return self._tree.supervisor.actor_stopped.wait(timeout)
 
     def subscribe(self, listener: pykka.ActorRef[Any]) -> None:
-        """Tell ``listener`` every session event from now on (idempotent)."""
+        """Tell ``listener`` every session event from now on (idempotent). Until the first
+        ``events()`` read, the buffer behind it then keeps no audio (see
+        ``RunConfig.event_buffer_unread_bytes``)."""
         if not isinstance(listener, pykka.ActorRef):
             raise ConfigError(
                 f"subscribe() takes a pykka ActorRef, not {type(listener).__name__}")
         self._ask("subscribe", listener)
+        self._sink.subscriber_added()
 
     def unsubscribe(self, listener: pykka.ActorRef[Any]) -> None:
         """Stop telling ``listener`` (idempotent)."""
@@ -205,7 +208,9 @@ class Session:
     # ------------------------------------------------------------------ events
     def events(self, timeout: float | None = None) -> Iterator[SessionEvent]:
         """Yield session events in order; stops after ``SessionEndedEvent`` or after
-        ``timeout`` seconds without an event."""
+        ``timeout`` seconds without an event. Where the bounded buffer behind it dropped
+        events (see ``RunConfig.event_buffer_unread_bytes`` / ``event_buffer_bytes``), an
+        :class:`~realtime_actors.events.EventsDroppedEvent` says how many."""
         while True:
             event = self._sink.get(timeout)
             if event is None:
@@ -219,6 +224,12 @@ class Session:
         """A batch of up to ``max_events`` events in order: waits up to ``timeout`` for the
         first, then takes those already buffered (``[]`` on timeout)."""
         return self._sink.get_batch(max_events, timeout)
+
+    @property
+    def dropped_events(self) -> int:
+        """Events the ``events()`` buffer dropped because it was over a bound (each gap is
+        marked in the stream by an :class:`~realtime_actors.events.EventsDroppedEvent`)."""
+        return self._sink.dropped
 
     def wait_for(self, kind: type[E] | Callable[[SessionEvent], bool], timeout: float,
                  *, collect: list[SessionEvent] | None = None) -> E:

@@ -87,13 +87,18 @@ def start_session_tree(
     session_id = check_session_id(session_id or (resume.session_id if resume else
                                                  uuid.uuid4().hex))
     sink: EventSink
+    subscribers = list(dict.fromkeys(subscribers))
+    limits = {"max_bytes": run_config.event_buffer_bytes,
+              "unread_bytes": run_config.event_buffer_unread_bytes,
+              "subscribed": bool(subscribers)}
     if run_config.store is not None:
         sink = CheckpointSink(run_config.event_buffer, Checkpoint(
-            DEFAULT_CHECKPOINTER, run_config.store, session_id, run_config.checkpoint))
+            DEFAULT_CHECKPOINTER, run_config.store, session_id, run_config.checkpoint),
+            **limits)
     else:
-        sink = EventSink(run_config.event_buffer)
+        sink = EventSink(run_config.event_buffer, **limits)
     state = SessionState(core=core, run_config=run_config, sink=sink,
-                         subscribers=list(dict.fromkeys(subscribers)), session_id=session_id,
+                         subscribers=subscribers, session_id=session_id,
                          gauge=SendGauge(options.limits.send_buffer_bytes))
     if resume is not None:
         restore_snapshot(state, resume, agent)

@@ -238,8 +238,11 @@ class SessionHost:
 
     def _start(self, agent: RealtimeAgent, session_id: str, known: Iterable[str],
                **kwargs: Any) -> None:
+        # the consumer's pulls read the buffer: keep audio from the start, not only from the
+        # first pull (which may come after the first deltas)
         config = attrs.evolve(self.run_config, checkpoint=self.config.checkpoint,
-                              store=FencedStore(self.store, self._keeper.fence))
+                              store=FencedStore(self.store, self._keeper.fence),
+                              event_buffer_unread_bytes=None)
         session = run(agent, config=config, model_config=self.model_config,
                       session_id=session_id, **kwargs)
         with self._lock:

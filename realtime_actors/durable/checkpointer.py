@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -205,8 +205,8 @@ class CheckpointSink(EventSink):
     """The session's event buffer, which also takes a snapshot (in the session actor, so it
     is consistent) after every event that may change the conversation, for the writer."""
 
-    def __init__(self, maxlen: int, checkpoint: Checkpoint) -> None:
-        super().__init__(maxlen)
+    def __init__(self, maxlen: int, checkpoint: Checkpoint, **limits: Any) -> None:
+        super().__init__(maxlen, **limits)
         self.checkpoint = checkpoint
         self.state: SessionState | None = None
 

@@ -206,3 +206,31 @@ def test_a_host_that_cannot_renew_fences_itself_in_time(sim: Simulator) -> None:
         sim.wait_for_close(0, WAIT_S)
     finally:
         host.shutdown()
+
+
+def test_a_hosted_session_keeps_its_audio_for_a_late_first_pull(sim: Simulator) -> None:
+    """The consumer's pulls are the buffer's reader: a first pull that comes after the whole
+    answer still gets its audio (hosts keep audio from the start), no gap."""
+    store = rt.MemoryStore()
+    host = SessionHost(HostConfig(name="h-audio", sweep_s=None), [AGENT], store,
+                       rt.ModelConfig(url=sim.ws_url, api_key=API_KEY), rt.RunConfig())
+    host.start()
+    try:
+        sid = host.open("Echo")
+        host.send_message(sid, "hello there")
+
+        def answered() -> bool:  # seen in the checkpoints, without pulling
+            saved = store.load(sid)
+            return saved is not None and any(
+                i.role == "assistant" and i.status == "completed" for i in saved.items)
+
+        assert eventually(answered)
+        events: list[rt.SessionEvent] = []
+        while not any(isinstance(e, rt.AgentEndEvent) for e in events):
+            batch = host.pull(sid, wait_s=WAIT_S)
+            assert batch, "no AgentEndEvent"
+            events += batch
+        assert sum(len(e.data) for e in events if isinstance(e, rt.AudioEvent)) > 24_000
+        assert not [e for e in events if isinstance(e, rt.EventsDroppedEvent)]
+    finally:
+        host.shutdown()

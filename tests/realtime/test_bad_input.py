@@ -481,6 +481,7 @@ def test_unread_event_buffer_drops_the_oldest_with_one_warning(
         for event in events:
             sink.put(event)
     assert sink.dropped == 2
-    assert [sink.get(0) for _ in range(3)] == events[2:]
+    # the reader is told where and how many events went missing, then gets the rest
+    assert [sink.get(0) for _ in range(4)] == [rt.EventsDroppedEvent(count=2), *events[2:]]
     assert sink.get(0) is None
     assert sum("buffer full" in r.getMessage() for r in caplog.records) == 1
