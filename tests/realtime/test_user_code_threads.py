@@ -1,7 +1,8 @@
 """User code (dynamic instructions, tools, guardrails, handoff callbacks and lazy targets,
 ``is_enabled``, subscriber actors) never runs on the caller's thread nor on the reactor thread,
 even where those threads handle the session's messages themselves (``send_audio`` on an idle
-session, audio deltas read by the reactor); only a subscriber that opts in runs there."""
+session, audio deltas read by the reactor). (A subscriber that opts in does run on the reactor:
+tests/unit/test_reactor.py.)"""
 
 from __future__ import annotations
 
@@ -29,15 +30,6 @@ class PooledSubscriber(rt.PooledActor):
 
     def on_receive(self, message: Any) -> None:
         note(f"pooled subscriber {type(message).__name__}")
-
-
-class QuickSubscriber(rt.PooledActor):
-    """A subscriber that opts in to running where its events are read (the reactor)."""
-
-    guest_runs = True
-
-    def on_receive(self, message: Any) -> None:
-        note(f"quick subscriber {type(message).__name__}")
 
 
 class ThreadSubscriber(pykka.ThreadingActor):
@@ -109,18 +101,3 @@ def test_no_user_callback_runs_on_the_callers_or_the_reactor_thread(harness: Har
     assert not bad, f"user code ran on the caller's or the reactor thread: {bad}"
     for subscriber in subscribers:
         subscriber.stop()
-
-
-def test_a_subscriber_that_opts_in_gets_audio_deltas_on_the_reactor(harness: Harness) -> None:
-    with lock:
-        ran_on.clear()
-    harness.start_sim(Scenario(reply=lambda ctx: "Words and sound. " * 20))
-    quick = QuickSubscriber.start()
-    session = harness.run(rt.agent("Speaker"), subscribers=(quick,),
-                          model_settings=rt.SessionModelSettings(turn_detection=None))
-    session.send_message("say something")
-    until(session, rt.AgentEndEvent)
-    with lock:
-        audio = [name for what, name in ran_on if what == "quick subscriber AudioEvent"]
-    assert audio and any(name.startswith("realtime-reactor") for name in audio), audio
-    quick.stop()

@@ -100,3 +100,77 @@ def test_the_library_connection_actor_runs_on_the_process_reactor() -> None:
 
     assert WebSocketActor.actor_pool is rt.reactor()
     assert rt.reactor().allows_guests is False
+
+
+class Relay(rt.PooledActor):
+    """A pool actor that runs no user code (as the session for audio deltas) and tells on."""
+
+    guest_runs = True
+
+    def __init__(self, target: pykka.ActorRef[Any]) -> None:
+        super().__init__()
+        self.target = target
+
+    def on_receive(self, message: Any) -> Any:
+        if message != "ping":
+            self.target.tell(message)
+
+
+class Quick(rt.PooledActor):
+    """A subscriber on the pool; ``guest_runs`` set by the test."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[Any, str]] = []
+
+    def on_receive(self, message: Any) -> Any:
+        if message == "seen":
+            return list(self.seen)
+        if message != "ping":
+            self.seen.append((message, threading.current_thread().name))
+        return None
+
+
+class OptedIn(Quick):
+    guest_runs = True
+
+
+class Reader(rt.PooledActor):
+    """Stands for a connection on the reactor: hands what it reads to ``relay``."""
+
+    actor_pool = REACTOR
+
+    def __init__(self, relay: pykka.ActorRef[Any]) -> None:
+        super().__init__()
+        self.relay = relay
+
+    def on_receive(self, message: Any) -> Any:
+        rt.tell_and_run(self.relay, message)
+
+
+def _idle(*refs: pykka.ActorRef[Any]) -> None:
+    for ref in refs:
+        for _ in range(10_000):
+            ref.ask("ping", timeout=WAIT_S)
+            if ref.actor_inbox.is_idle():
+                break
+
+
+@pytest.mark.parametrize("subscriber", [OptedIn, Quick], ids=["opted-in", "default"])
+def test_only_a_subscriber_that_opts_in_runs_on_the_reactor(subscriber: type[Quick]) -> None:
+    target = subscriber.start()
+    relay = Relay.start(target)
+    reader = Reader.start(relay)
+    for i in range(30):
+        _idle(relay, target)
+        reader.ask(i, timeout=WAIT_S)  # read on the reactor, handed to the idle relay there
+    seen = target.ask("seen", timeout=WAIT_S)
+    assert [m for m, _ in seen] == list(range(30))
+    on_reactor = [name for _, name in seen if name == "test-reactor"]
+    if subscriber is OptedIn:
+        assert on_reactor  # quick and idle: run right where the event was read
+    else:
+        assert not on_reactor, seen  # never, without opting in
+    for ref in (reader, relay, target):
+        ref.stop(block=True, timeout=WAIT_S)
+    wait_gone(REACTOR.thread)
