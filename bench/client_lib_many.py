@@ -68,38 +68,53 @@ class WindowCollector(rt.PooledActor):
                 self.latencies.append(t - read_stamp(message.data))
 
 
+class FeedState:
+    """What a feeder keeps: its sessions, the chunk, the counts, the absolute schedule."""
+
+    def __init__(self, window: Window) -> None:
+        self.window = window
+        self.sessions: list[rt.Session] = []
+        self.sent = 0
+        self.errors = 0
+        self.chunk = bytes(CHUNK_MS * BYTES_PER_MS)
+        self.period = CHUNK_MS / 1000
+        self.start_at = time.monotonic() + random.random() * self.period
+        self.k = 0
+
+    def delay(self) -> float:
+        """Seconds until the next chunk is due (negative: late)."""
+        return self.start_at + self.k * self.period - time.monotonic()
+
+    def append_all(self) -> None:
+        """One chunk to every session; a session that refuses it is dropped and counted."""
+        for session in list(self.sessions):
+            try:
+                session.send_audio(self.chunk)
+            except rt.RealtimeError as exc:
+                logger.warning("send_audio failed, dropping the session: %s", exc)
+                self.errors += 1
+                self.sessions.remove(session)
+                continue
+            if self.window.start <= now_ns() < self.window.end:
+                self.sent += 1
+        self.k += 1
+
+
 class Feeder(threading.Thread):
     """Appends one 20 ms chunk per session every 20 ms (absolute schedule, random phase)."""
 
     def __init__(self, window: Window, stop: threading.Event, index: int) -> None:
         super().__init__(name=f"bench-feeder-{index}", daemon=True)
-        self.window = window
         self.stop_flag = stop
-        self.sessions: list[rt.Session] = []
-        self.sent = 0
-        self.errors = 0
-        self.chunk = bytes(CHUNK_MS * BYTES_PER_MS)
+        self.feed = FeedState(window)
 
     def run(self) -> None:
         """Feed until stopped."""
-        period = CHUNK_MS / 1000
-        start = time.monotonic() + random.random() * period
-        k = 0
         while not self.stop_flag.is_set():
-            delay = start + k * period - time.monotonic()
+            delay = self.feed.delay()
             if delay > 0 and self.stop_flag.wait(delay):
                 return
-            for session in list(self.sessions):
-                try:
-                    session.send_audio(self.chunk)
-                except rt.RealtimeError as exc:
-                    logger.warning("send_audio failed, dropping the session: %s", exc)
-                    self.errors += 1
-                    self.sessions.remove(session)
-                    continue
-                if self.window.start <= now_ns() < self.window.end:
-                    self.sent += 1
-            k += 1
+            self.feed.append_all()
 
 
 class _Tick:
@@ -113,15 +128,8 @@ class ReactorFeeder(rt.PooledActor):
 
     def __init__(self, window: Window, stop: threading.Event, index: int) -> None:
         super().__init__()
-        self.window = window
         self.stop_flag = stop
-        self.sessions: list[rt.Session] = []
-        self.sent = 0
-        self.errors = 0
-        self.chunk = bytes(CHUNK_MS * BYTES_PER_MS)
-        self.period = CHUNK_MS / 1000
-        self.start_at = time.monotonic() + random.random() * self.period
-        self.k = 0
+        self.feed = FeedState(window)
 
     def on_start(self) -> None:
         """Schedule the first tick."""
@@ -129,35 +137,24 @@ class ReactorFeeder(rt.PooledActor):
 
     def _schedule(self) -> None:
         ref = self.actor_ref
-        delay = max(0.0, self.start_at + self.k * self.period - time.monotonic())
-        rt.reactor().call_later(delay, lambda: ref.tell(_Tick()))
+        rt.reactor().call_later(max(0.0, self.feed.delay()), lambda: ref.tell(_Tick()))
 
     def on_receive(self, message: Any) -> None:
-        """Append one chunk to each session, then schedule the next tick."""
+        """Append every chunk that is due (as the thread feeder does when it wakes up late),
+        then schedule the next tick."""
         if not isinstance(message, _Tick) or self.stop_flag.is_set():
             return
-        # every chunk that is due, as the thread feeder does when it wakes up late
-        while self.start_at + self.k * self.period <= time.monotonic():
-            for session in list(self.sessions):
-                try:
-                    session.send_audio(self.chunk)
-                except rt.RealtimeError as exc:
-                    logger.warning("send_audio failed, dropping the session: %s", exc)
-                    self.errors += 1
-                    self.sessions.remove(session)
-                    continue
-                if self.window.start <= now_ns() < self.window.end:
-                    self.sent += 1
-            self.k += 1
+        while self.feed.delay() <= 0:
+            self.feed.append_all()
         self._schedule()
 
     def add(self, session: rt.Session) -> None:
         """Feed ``session`` too (a message: only the actor touches its list)."""
-        self.sessions.append(session)
+        self.feed.sessions.append(session)
 
     def counts(self) -> tuple[int, int]:
         """Chunks sent in the window, sessions dropped."""
-        return self.sent, self.errors
+        return self.feed.sent, self.feed.errors
 
 
 def many(url: str, sessions: int, ramp_s: float, settle_s: float,
@@ -181,7 +178,7 @@ def many(url: str, sessions: int, ramp_s: float, settle_s: float,
         if actors:
             actors[i // SESSIONS_PER_FEEDER].add(session).get()
         else:
-            feeders[i // SESSIONS_PER_FEEDER].sessions.append(session)
+            feeders[i // SESSIONS_PER_FEEDER].feed.sessions.append(session)
 
     per_session: list[list[int]] = [[] for _ in range(sessions)]
     started: list[rt.Session] = []
@@ -217,7 +214,7 @@ def many(url: str, sessions: int, ramp_s: float, settle_s: float,
     stop.set()
     for thread in feeders:
         thread.join(timeout=10)
-    counts = [a.counts().get() for a in actors] + [(f.sent, f.errors) for f in feeders]
+    counts = [a.counts().get() for a in actors] + [(f.feed.sent, f.feed.errors) for f in feeders]
     for actor in actors:
         actor.stop()
     with ThreadPoolExecutor(max_workers=16) as pool:
