@@ -423,3 +423,23 @@ def test_the_removed_io_settings_are_ignored_with_one_warning(
     assert len(warnings) == 2 and all("reactor" in w for w in warnings)
     assert connector.warn_removed_settings({"REALTIME_ACTORS_IO": "  "}) == []
     connector._warned.clear()
+
+
+def test_a_peer_that_never_reads_cannot_grow_the_outgoing_buffer_without_bound(
+    raw_server: RawServer
+) -> None:
+    limit = 64 * 1024
+    client = Client(raw_server.url, limits=TransportLimits(send_buffer_bytes=limit))
+    peer = raw_server.open()  # accepted, upgraded, and never read from again
+    conn = client.opened()
+    chunk = "x" * 256 * 1024
+    sent = 0
+    while not conn.finished and sent < 2000:  # far beyond socket buffers and the bound
+        client.on_reactor(lambda c: None if c.finished else c.send_texts([chunk.encode()]))
+        sent += 1
+    closed = client.closed()
+    assert closed.code is None and isinstance(closed.error, BufferError)
+    assert "does not read" in closed.reason
+    assert conn.out_bytes == 0  # what waited was released with the connection
+    peer.close()
+    client.shutdown()
