@@ -236,18 +236,35 @@ class Session:
         """Consume events until one matches ``kind`` (a class or predicate); events before
         it are appended to ``collect`` if given. Raises TimeoutError after ``timeout``."""
         deadline = time.monotonic() + timeout
-        matches = kind if not isinstance(kind, type) else (lambda e: isinstance(e, kind))
+        matches = event_matcher(kind)
         while True:
             remaining = deadline - time.monotonic()
             event = self._sink.get(max(0.0, remaining)) if remaining > 0 else None
             if event is None:
                 raise TimeoutError(f"no matching event within {timeout}s")
-            if matches(event):
+            if is_awaited(event, matches, collect):
                 return event  # type: ignore[return-value]
-            if collect is not None:
-                collect.append(event)
-            if isinstance(event, SessionEndedEvent):
-                raise SessionClosedError(f"session ended ({event.reason}) before a match")
+
+
+def event_matcher(kind: type[SessionEvent] | Callable[[SessionEvent], bool]
+                  ) -> Callable[[SessionEvent], bool]:
+    """What ``wait_for`` is given (an event class, or a predicate) as a predicate."""
+    if isinstance(kind, type):
+        return lambda event: isinstance(event, kind)
+    return kind
+
+
+def is_awaited(event: SessionEvent, matches: Callable[[SessionEvent], bool],
+               collect: list[SessionEvent] | None) -> bool:
+    """One step of every ``wait_for``: True when ``event`` is the one waited for; else it goes
+    to ``collect`` (if given), and the session's last event raises ``SessionClosedError``."""
+    if matches(event):
+        return True
+    if collect is not None:
+        collect.append(event)
+    if isinstance(event, SessionEndedEvent):
+        raise SessionClosedError(f"session ended ({event.reason}) before a match")
+    return False
 
 
 def run(

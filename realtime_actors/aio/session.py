@@ -25,7 +25,7 @@ from ..events import SessionEndedEvent, SessionEvent
 from ..history import HistoryItem
 from ..protocol.session_config import SessionModelSettings
 from ..run_config import ModelConfig, RunConfig
-from ..session import Session, SessionClosedError, run
+from ..session import Session, SessionClosedError, event_matcher, is_awaited, run
 from .relay import DEFAULT_MAX_EVENTS, LoopEventQueue, LoopRelay
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ class AsyncSession:
         """Consume events until one matches ``kind`` (a class or predicate); earlier events
         go to ``collect`` if given. Raises TimeoutError after ``timeout`` seconds and
         ``SessionClosedError`` if the session ends first."""
-        matches = kind if not isinstance(kind, type) else (lambda e: isinstance(e, kind))
+        matches = event_matcher(kind)
         deadline = self._loop.time() + timeout
         while True:
             remaining = deadline - self._loop.time()
@@ -166,12 +166,8 @@ class AsyncSession:
                 if self._ended:
                     raise SessionClosedError("the session has ended")
                 raise TimeoutError(f"no matching event within {timeout}s")
-            if matches(event):
+            if is_awaited(event, matches, collect):
                 return event  # type: ignore[return-value]
-            if collect is not None:
-                collect.append(event)
-            if isinstance(event, SessionEndedEvent):
-                raise SessionClosedError(f"session ended ({event.reason}) before a match")
 
 
 @contextlib.asynccontextmanager

@@ -19,7 +19,7 @@ from ..durable.snapshot import SessionSnapshot
 from ..events import SessionEndedEvent, SessionEvent
 from ..history import HistoryItem
 from ..protocol.audio import to_pcm16_bytes
-from ..session import SessionClosedError
+from ..session import SessionClosedError, event_matcher, is_awaited
 from .errors import HostFencedError, HostUnavailableError, UnknownSessionError
 
 if TYPE_CHECKING:
@@ -171,15 +171,9 @@ class RemoteSession:
         """Consume events until one matches ``kind`` (a class or predicate); earlier ones go
         to ``collect``. Raises TimeoutError after ``timeout``."""
         deadline = time.monotonic() + timeout
-        matches = kind if not isinstance(kind, type) else (lambda e: isinstance(e, kind))
+        matches = event_matcher(kind)
         while (left := deadline - time.monotonic()) > 0:
             event = self._next(min(left, 1.0))
-            if event is None:
-                continue
-            if matches(event):
+            if event is not None and is_awaited(event, matches, collect):
                 return event  # type: ignore[return-value]
-            if collect is not None:
-                collect.append(event)
-            if isinstance(event, SessionEndedEvent):
-                raise SessionClosedError(f"session ended ({event.reason}) before a match")
         raise TimeoutError(f"no matching event within {timeout}s")
