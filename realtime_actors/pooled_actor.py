@@ -168,7 +168,7 @@ class PooledInbox:
         message) gets it as a plain tell."""
         actor = self._actor
         if actor is not None and ((not self.guest_runs and not actor.guest_may_handle(
-                envelope.message)) or not getattr(self._pool, "allows_guests", True)):
+                envelope.message)) or not self._pool.allows_guests):  # type: ignore[union-attr]
             self.put(envelope)
             return
         with self._lock:

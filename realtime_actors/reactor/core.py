@@ -49,7 +49,6 @@ class Reactor:
 
     def __init__(self, name: str = "realtime-reactor") -> None:
         self.name = name
-        self.threads = 1
         self._lock = threading.Lock()
         self._runq: collections.deque[PooledInbox] = collections.deque()
         self._calls: collections.deque[Callable[[], None]] = collections.deque()
@@ -57,7 +56,6 @@ class Reactor:
         self._conns = 0
         self._batches = 0
         self._thread: threading.Thread | None = None
-        self._ident: int | None = None
         self._wake_w: socket.socket | None = None
         self._sleeping = False
         self._woken = False
@@ -79,10 +77,6 @@ class Reactor:
     def load(self) -> int:
         """Connections adopted and not yet finished."""
         return self._conns
-
-    def on_reactor(self) -> bool:
-        """Whether the calling thread is the reactor thread."""
-        return self._ident is not None and threading.get_ident() == self._ident
 
     def stats(self) -> PoolStats:
         """The reactor as a pool: one worker, its live actors and queued work."""
@@ -226,7 +220,7 @@ class Reactor:
 
     def _run(self, selector: selectors.BaseSelector, wake_r: socket.socket,
              wake_w: socket.socket) -> None:
-        ident = self._ident = threading.get_ident()
+        ident = threading.get_ident()
         _workers_by_thread[ident] = self._worker
         loop = ReactorLoop(self, selector, wake_r)
         self._loop = loop
@@ -243,9 +237,6 @@ class Reactor:
                 raise
         finally:
             _workers_by_thread.pop(ident, None)
-            with self._lock:
-                if self._ident == ident:  # a new reactor thread may have started already
-                    self._ident = None
             selector.close()
             wake_r.close()
             wake_w.close()
