@@ -94,8 +94,6 @@ class Connection:
         self.loop: ReactorLoop | None = None
         self._out: collections.deque[bytes] = collections.deque()
         self._out_offset = 0
-        self.out_bytes = 0
-        """Bytes queued and not yet written."""
         self._queued_total = 0
         self._written_total = 0
         self._releases: collections.deque[tuple[int, Any, int]] = collections.deque()
@@ -111,14 +109,20 @@ class Connection:
                f"state={self.protocol.state.name}>"
 
     @property
+    def out_bytes(self) -> int:
+        """Bytes queued and not yet written."""
+        return self._queued_total - self._written_total
+
+    @property
     def is_open(self) -> bool:
         """Whether messages can still be sent."""
         return not self.finished and self.protocol.state is OPEN
 
     # ------------------------------------------------------------------ sending (the owner)
     def send_texts(self, payloads: Sequence[bytes], gauge: Any = None, cost: int = 0) -> None:
-        """Queue text messages and write what the socket takes now; ``cost`` is released on
-        ``gauge`` once their bytes are written. Raises :class:`ConnectionGoneError` when the
+        """Queue text messages, written at the end of the reactor's round (what the socket
+        does not take waits for room); ``cost`` is released on ``gauge`` once their bytes
+        are written. Raises :class:`ConnectionGoneError` when the
         connection is no longer open."""
         if not self.is_open:
             raise ConnectionGoneError("socket is already closed.")
@@ -318,7 +322,6 @@ class Connection:
         if not data:
             return
         self._out.append(data)
-        self.out_bytes += len(data)
         self._queued_total += len(data)
         if self.out_bytes > self.limits.send_buffer_bytes + CONTROL_SLACK_BYTES:
             self._lost(BufferError(
@@ -350,7 +353,6 @@ class Connection:
             return
         finally:
             if written:
-                self.out_bytes -= written
                 self._written_total += written
                 self._release_written()
         self._set_want_write(bool(out))
@@ -385,15 +387,15 @@ class Connection:
                 self.loop.forget(self)
             try:
                 self.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already reset or closed by the peer
+            except OSError as exc:  # already reset or closed by the peer
+                logger.debug("socket shutdown: %s", exc)
             self.ws.shutdown()
         finally:
             releases, self._releases = self._releases, collections.deque()
             for _, gauge, cost in releases:
                 gauge.release(cost)
             self._out.clear()
-            self.out_bytes = 0
+            self._written_total = self._queued_total  # given up with the connection
             try:
                 if ending is not None:
                     self.owner.tell(SocketClosed(self.generation, ending.code, ending.reason,
