@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 STOP_TIMEOUT_S = 5.0
 _SENDING = frozenset({"send_message", "send_audio", "send_raw_event"})
 """Commands refused while the connection's outgoing buffer is over its high-water mark."""
+_CORE_COMMANDS = frozenset({*_SENDING, "update_session", "interrupt"})
+"""Commands carried out by the ``SessionCore`` method of the same name."""
 
 
 @attrs.frozen
@@ -247,8 +249,12 @@ class SessionActor(PooledActor, Supervised):
     # ------------------------------------------------------------------ commands
     def _command(self, command: Command) -> Any:
         name = command.name
-        if name == "send_audio" and not command.reply:  # the hot path: admitted by the handle
-            effects = self.core.send_audio(*command.args, **command.kwargs)
+        if name in _CORE_COMMANDS:  # first: send_audio is the hot path
+            if command.reply and name in _SENDING and self._state.gauge.full():
+                # (a told command was admitted by the handle already: never dropped here)
+                self._report_overflow(name)
+                raise QueueFullError(overflow_message(self._state.gauge, name))
+            effects = getattr(self.core, name)(*command.args, **command.kwargs)
             if not self._is_connected():
                 self._check_pending(effects, name)
             self._apply(effects)
@@ -275,24 +281,7 @@ class SessionActor(PooledActor, Supervised):
         if name == "report_overflow":
             self._report_overflow(*command.args)
             return None
-        if command.reply and name in _SENDING and self._state.gauge.full():
-            # (a told command was admitted by the handle already: never dropped here)
-            self._report_overflow(name)
-            raise QueueFullError(overflow_message(self._state.gauge, name))
-        handler = {
-            "send_message": self.core.send_message,
-            "send_audio": self.core.send_audio,
-            "send_raw_event": self.core.send_raw_event,
-            "update_session": self.core.update_session,
-            "interrupt": self.core.interrupt,
-        }.get(name)
-        if handler is None:
-            raise ValueError(f"unknown session command {name!r}")
-        effects = handler(*command.args, **command.kwargs)
-        if not self._is_connected():
-            self._check_pending(effects, name)
-        self._apply(effects)
-        return None
+        raise ValueError(f"unknown session command {name!r}")
 
     def _check_pending(self, effects: list[Effect], name: str) -> None:
         """Refuse a command whose frames would overflow the queue kept while disconnected."""
