@@ -25,7 +25,7 @@ import requests
 from common import BENCH_KEY, emit_result, now_ns
 
 import voice_actors as va
-from realtime_actors.protocol.audio import write_wav
+from realtime_actors.audio.pcm import write_wav
 from realtime_actors.simulator.speech_codec import synthesize
 
 USER_TEXT = "What will the weather be like tomorrow?"

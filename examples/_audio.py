@@ -10,7 +10,7 @@ import numpy as np
 from _common import LiveGuard, Target, say
 
 import voice_actors as va
-from realtime_actors.protocol.audio import SAMPLE_RATE, read_wav, write_wav
+from realtime_actors.audio.pcm import SAMPLE_RATE, read_wav, write_wav
 from realtime_actors.simulator.speech_codec import synthesize
 from voice_actors.http_client import AudioHTTPClient, CancelToken
 
@@ -32,7 +32,7 @@ def spoken(text: str, target: Target, guard: LiveGuard) -> bytes:
     """
     if not target.live:
         return synthesize(text).astype("<i2").tobytes()
-    from realtime_actors.auth import resolve_api_key
+    from realtime_actors.transport.auth import resolve_api_key
 
     settings = va.TTSSettings(instructions=None)
     with AudioHTTPClient(base_url=target.rest_url, api_key=resolve_api_key(),

@@ -13,7 +13,7 @@ from typing import Any
 from _common import ExampleFailure, connect, run_example, say, summary
 
 import realtime_actors as rt
-from realtime_actors.protocol.audio import resample, ulaw_decode, write_wav
+from realtime_actors.audio.pcm import resample, ulaw_decode, write_wav
 from realtime_actors.simulator import Scenario
 from realtime_actors.simulator.scenario import ReplyContext, default_reply
 from realtime_actors.telephony import (

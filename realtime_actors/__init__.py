@@ -7,10 +7,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .actor_pool import ActorPool, PoolStats, default_pool
-from .agent import Handoff, RealtimeAgent, RunContext, agent, handoff, handoff_tool_name
+from .agents.agent import Handoff, RealtimeAgent, RunContext, agent, handoff, handoff_tool_name
+from .agents.guardrails import GuardrailInput, GuardrailResult, OutputGuardrail
 from .aio import AsyncSession, arun
-from .auth import ApiKey, resolve_api_key
+from .audio.playback import PlaybackState, PlaybackTracker
 from .diagnostics import (
     DiagnosticsInputError,
     ProbeError,
@@ -37,7 +37,21 @@ from .errors import (
     ProtocolError,
     RealtimeError,
 )
-from .events import (
+from .protocol.session_config import (
+    UNSET,
+    NoiseReductionConfig,
+    SessionModelSettings,
+    ToolDefinition,
+    TracingConfig,
+    TranscriptionConfig,
+    TurnDetectionConfig,
+)
+from .reactor import Reactor, reactor
+from .runtime.actor_pool import ActorPool, PoolStats, default_pool
+from .runtime.pooled_actor import PooledActor, tell_and_run
+from .session.actor import QueueFullError
+from .session.core.history import HistoryItem
+from .session.events import (
     AgentEndEvent,
     AgentStartEvent,
     AudioEndEvent,
@@ -60,25 +74,9 @@ from .events import (
     TranscriptCompletedEvent,
     TranscriptDeltaEvent,
 )
-from .guardrails import GuardrailInput, GuardrailResult, OutputGuardrail
-from .history import HistoryItem
-from .playback import PlaybackState, PlaybackTracker
-from .pooled_actor import PooledActor, tell_and_run
-from .protocol.session_config import (
-    UNSET,
-    NoiseReductionConfig,
-    SessionModelSettings,
-    ToolDefinition,
-    TracingConfig,
-    TranscriptionConfig,
-    TurnDetectionConfig,
-)
-from .reactor import Reactor, reactor
-from .reconnect import DisconnectKind, ReconnectPolicy, classify_disconnect
-from .run_config import ModelConfig, RunConfig
-from .session import Session, SessionClosedError, run
-from .session_actor import QueueFullError
-from .tools import (
+from .session.handle import Session, SessionClosedError, run
+from .session.run_config import ModelConfig, RunConfig
+from .tools.function_tool import (
     FunctionTool,
     ToolArgumentsError,
     ToolContext,
@@ -87,7 +85,9 @@ from .tools import (
     UnknownToolError,
     function_tool,
 )
-from .websocket_actor import (
+from .transport.auth import ApiKey, resolve_api_key
+from .transport.reconnect import DisconnectKind, ReconnectPolicy, classify_disconnect
+from .transport.websocket_actor import (
     ConnectionSendError,
     FrameEncodeError,
     NotConnectedError,

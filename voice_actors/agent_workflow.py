@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 
 import realtime_actors
-from realtime_actors.events import (
+from realtime_actors.session.events import (
     AgentEndEvent,
     AgentStartEvent,
     ErrorEvent,
@@ -17,7 +17,7 @@ from realtime_actors.events import (
     TextDeltaEvent,
     ToolStartEvent,
 )
-from realtime_actors.run_config import ModelConfig, RunConfig, SessionModelSettings
+from realtime_actors.session.run_config import ModelConfig, RunConfig, SessionModelSettings
 from voice_actors.errors import WorkflowError
 from voice_actors.workflow import VoiceWorkflowBase
 

@@ -7,7 +7,7 @@ from typing import Literal
 import attrs
 import numpy as np
 
-from realtime_actors.protocol.audio import pcm16_from_bytes
+from realtime_actors.audio.pcm import pcm16_from_bytes
 
 LifecycleName = Literal["turn_started", "turn_ended", "session_ended"]
 """The lifecycle markers of a run."""

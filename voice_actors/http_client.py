@@ -19,8 +19,8 @@ from typing import Any
 
 import requests
 
-from realtime_actors.auth import ApiKey, auth_headers
-from realtime_actors.tls import requests_verify
+from realtime_actors.transport.auth import ApiKey, auth_headers
+from realtime_actors.transport.tls import requests_verify
 from voice_actors.cancel import CancelToken, pooled_session
 from voice_actors.config import STTSettings, TTSSettings, VoicePipelineConfig
 from voice_actors.errors import (

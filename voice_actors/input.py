@@ -7,8 +7,7 @@ import os
 import attrs
 import numpy as np
 
-from realtime_actors.errors import AudioFormatError
-from realtime_actors.protocol.audio import (
+from realtime_actors.audio.pcm import (
     SAMPLE_RATE,
     pcm16_from_bytes,
     read_wav,
@@ -17,6 +16,7 @@ from realtime_actors.protocol.audio import (
     to_pcm16_bytes,
     write_wav,
 )
+from realtime_actors.errors import AudioFormatError
 
 
 def _check_pcm(_i: object, _a: object, value: bytes) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 
 import pykka
 
-from realtime_actors.auth import ApiKey, resolve_api_key
 from realtime_actors.errors import ConfigError
 from realtime_actors.supervision import (
     Address,
@@ -26,6 +25,7 @@ from realtime_actors.supervision import (
     Restart,
     SupervisorHandle,
 )
+from realtime_actors.transport.auth import ApiKey, resolve_api_key
 from voice_actors.config import DEFAULT_BASE_URL, VoicePipelineConfig
 from voice_actors.errors import PipelineStoppedError, PipelineUnavailableError
 from voice_actors.http_client import AudioHTTPClient

@@ -9,8 +9,8 @@ import threading
 import attrs
 import numpy as np
 
+from realtime_actors.audio.pcm import SAMPLE_RATE, pcm16_from_bytes, to_pcm16_bytes
 from realtime_actors.errors import ConfigError
-from realtime_actors.protocol.audio import SAMPLE_RATE, pcm16_from_bytes, to_pcm16_bytes
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ import threading
 from typing import Any
 
 from ..errors import ConfigError
-from ..events import SessionEvent
-from ..pooled_actor import PooledActor
+from ..runtime.pooled_actor import PooledActor
+from ..session.events import SessionEvent
 
 logger = logging.getLogger(__name__)
 

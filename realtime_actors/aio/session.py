@@ -20,12 +20,12 @@ import attrs
 import numpy as np
 import pykka
 
-from ..agent import RealtimeAgent
-from ..events import SessionEndedEvent, SessionEvent
-from ..history import HistoryItem
+from ..agents.agent import RealtimeAgent
 from ..protocol.session_config import SessionModelSettings
-from ..run_config import ModelConfig, RunConfig
-from ..session import Session, SessionClosedError, event_matcher, is_awaited, run
+from ..session.core.history import HistoryItem
+from ..session.events import SessionEndedEvent, SessionEvent
+from ..session.handle import Session, SessionClosedError, event_matcher, is_awaited, run
+from ..session.run_config import ModelConfig, RunConfig
 from .relay import DEFAULT_MAX_EVENTS, LoopEventQueue, LoopRelay
 
 logger = logging.getLogger(__name__)

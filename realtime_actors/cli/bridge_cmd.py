@@ -17,8 +17,8 @@ from typing import Any, TextIO
 import attrs
 
 from ..errors import ConfigError
-from ..events import AudioInterruptedEvent, HandoffEvent, SessionEvent
-from ..run_config import ModelConfig
+from ..session.events import AudioInterruptedEvent, HandoffEvent, SessionEvent
+from ..session.run_config import ModelConfig
 from ..simulator import Simulator
 from ..telephony import (
     BridgeConfig,

@@ -18,8 +18,8 @@ import attrs
 
 from ..errors import ConfigError
 from ..protocol.session_config import SessionModelSettings
-from ..run_config import ModelConfig, RunConfig
-from ..session import Session, SessionClosedError, run
+from ..session.handle import Session, SessionClosedError, run
+from ..session.run_config import ModelConfig, RunConfig
 from ..simulator import Scenario, Simulator
 from .chat_demo import build_agent, demo_tool_arguments
 from .chat_input import QUIT_COMMANDS, InputFeed, input_lines, local_command

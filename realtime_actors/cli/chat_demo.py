@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..agent import RealtimeAgent, agent, handoff
-from ..tools import function_tool
+from ..agents.agent import RealtimeAgent, agent, handoff
+from ..tools.function_tool import function_tool
 
 DEFAULT_INSTRUCTIONS = "You are a concise, friendly assistant. Answer in one or two sentences."
 ASSISTANT_NAME = "Assistant"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from typing import TextIO
 
-from .. import events as ev
-from ..agent import find_handoff
+from ..agents.agent import find_handoff
+from ..session import events as ev
 
 
 class ChatView:

@@ -8,9 +8,9 @@ import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from ..auth import ApiKey, RedactingFilter, resolve_api_key
 from ..errors import RealtimeError
-from ..run_config import DEFAULT_MODEL, DEFAULT_URL
+from ..session.run_config import DEFAULT_MODEL, DEFAULT_URL
+from ..transport.auth import ApiKey, RedactingFilter, resolve_api_key
 
 EXIT_OK = 0
 """The command did what was asked."""

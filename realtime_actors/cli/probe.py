@@ -12,9 +12,9 @@ from typing import Any
 import attrs
 
 from ..diagnostics import format_probe_failure, probe_text_turn, skip_reason_for_error
-from ..diagnostics_types import ProbeProof
+from ..diagnostics.types import ProbeProof
 from ..errors import ConfigError, RealtimeError
-from ..run_config import ModelConfig
+from ..session.run_config import ModelConfig
 from .common import (
     EXIT_FAILURE,
     EXIT_OK,

@@ -12,12 +12,12 @@ from typing import Any
 import ray
 import ray.exceptions
 
-from ..agent import RealtimeAgent
+from ..agents.agent import RealtimeAgent
 from ..durable.snapshot import SessionSnapshot
 from ..durable.store import SessionStore
 from ..errors import ConfigError
-from ..history import HistoryItem
-from ..run_config import ModelConfig, RunConfig
+from ..session.core.history import HistoryItem
+from ..session.run_config import ModelConfig, RunConfig
 from .errors import ClusterError, HostDrainingError, HostFullError, NoHostError
 from .host import HostConfig, HostLoad
 from .ray_host import ACTOR_PREFIX, HostActor

@@ -18,16 +18,16 @@ from typing import Any
 
 import attrs
 
-from ..agent import RealtimeAgent
+from ..agents.agent import RealtimeAgent
 from ..durable.capture import find_agent
 from ..durable.checkpointer import CheckpointPolicy
 from ..durable.snapshot import SessionSnapshot, SnapshotError
 from ..durable.store import FencedStore, SessionStore, StaleEpochError
 from ..errors import ConfigError
-from ..events import SessionEndedEvent, SessionEvent
-from ..history import HistoryItem
-from ..run_config import ModelConfig, RunConfig
-from ..session import Session, run
+from ..session.core.history import HistoryItem
+from ..session.events import SessionEndedEvent, SessionEvent
+from ..session.handle import Session, run
+from ..session.run_config import ModelConfig, RunConfig
 from .errors import HostDrainingError, HostFencedError, HostFullError, UnknownSessionError
 from .lease import LeaseKeeper
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import ray
 
-from ..agent import RealtimeAgent
+from ..agents.agent import RealtimeAgent
 from ..durable.store import SessionStore
-from ..run_config import ModelConfig, RunConfig
+from ..session.run_config import ModelConfig, RunConfig
 from .host import HostConfig, SessionHost
 
 logger = logging.getLogger(__name__)

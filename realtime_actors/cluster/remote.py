@@ -1,5 +1,5 @@
 """RemoteSession: the handle on a session running in a host somewhere in the Ray cluster,
-with the methods of :class:`~realtime_actors.session.Session`. It follows its session when
+with the methods of :class:`~realtime_actors.session.handle.Session`. It follows its session when
 the host fails over or drains (it asks the store who owns the session now)."""
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import numpy as np
 import ray
 import ray.exceptions
 
+from ..audio.pcm import to_pcm16_bytes
 from ..durable.snapshot import SessionSnapshot
-from ..events import SessionEndedEvent, SessionEvent
-from ..history import HistoryItem
-from ..protocol.audio import to_pcm16_bytes
-from ..session import SessionClosedError, event_matcher, is_awaited
+from ..session.core.history import HistoryItem
+from ..session.events import SessionEndedEvent, SessionEvent
+from ..session.handle import SessionClosedError, event_matcher, is_awaited
 from .errors import HostFencedError, HostUnavailableError, UnknownSessionError
 
 if TYPE_CHECKING:

@@ -8,13 +8,13 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..agent import Handoff, RealtimeAgent
+from ..agents.agent import Handoff, RealtimeAgent
 from ..errors import ConfigError
-from ..history import HistoryItem, item_from_wire
+from ..session.core.history import HistoryItem, item_from_wire
 from .snapshot import SessionSnapshot, SnapshotError, decode_settings, encode_settings
 
 if TYPE_CHECKING:
-    from ..session_state import SessionState
+    from ..session.state import SessionState
 
 logger = logging.getLogger(__name__)
 

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .. import events as ev
 from ..errors import ConfigError
-from ..event_sink import EventSink
+from ..session import events as ev
+from ..session.event_sink import EventSink
 from .capture import capture_snapshot
 from .snapshot import SessionSnapshot
 from .store import SessionStore
 
 if TYPE_CHECKING:
-    from ..session_state import SessionState
+    from ..session.state import SessionState
 
 logger = logging.getLogger(__name__)
 

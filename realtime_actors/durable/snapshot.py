@@ -12,9 +12,9 @@ from typing import Any
 import attrs
 
 from ..errors import RealtimeError
-from ..history import HistoryItem
 from ..protocol.config_checks import UNSET
 from ..protocol.session_config import SessionModelSettings
+from ..session.core.history import HistoryItem
 
 logger = logging.getLogger(__name__)
 

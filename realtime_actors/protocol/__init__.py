@@ -10,8 +10,8 @@ Typical use::
 
 from __future__ import annotations
 
-from . import audio, client_events, server_events
-from .audio import (
+from ..audio import pcm as audio
+from ..audio.pcm import (
     SAMPLE_RATE,
     WavAudio,
     b64decode_audio,
@@ -22,6 +22,7 @@ from .audio import (
     to_pcm16_bytes,
     write_wav,
 )
+from . import client_events, server_events
 from .client_events import CLIENT_EVENT_TYPES, ResponseParams
 from .items import (
     ContentPart,

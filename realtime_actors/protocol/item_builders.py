@@ -46,7 +46,7 @@ def encode_audio(audio: object, field: str = "audio") -> str:
         return binascii.b2a_base64(audio, newline=False).decode("ascii")
     raise AudioFormatError(
         f"{field}: expected bytes or a base64 string, got {type(audio).__name__} "
-        "(convert arrays with realtime_actors.protocol.audio first)"
+        "(convert arrays with realtime_actors.audio.pcm first)"
     )
 
 

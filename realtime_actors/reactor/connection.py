@@ -27,8 +27,8 @@ from websockets.exceptions import ProtocolError as WsProtocolError
 from websockets.frames import Opcode
 from websockets.protocol import CLOSED, OPEN, Protocol, Side
 
-from ..messages import SocketClosed, SocketFrames
-from ..transport_limits import TransportLimits
+from ..transport.limits import TransportLimits
+from ..transport.messages import SocketClosed, SocketFrames
 
 if TYPE_CHECKING:
     from .loop import ReactorLoop

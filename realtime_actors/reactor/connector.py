@@ -20,9 +20,9 @@ from typing import Any
 import pykka
 import websocket
 
-from ..handshake_errors import handshake_failure_reason
-from ..messages import SocketClosed, SocketOpened
-from ..transport_limits import TransportLimits
+from ..transport.handshake_errors import handshake_failure_reason
+from ..transport.limits import TransportLimits
+from ..transport.messages import SocketClosed, SocketOpened
 from .connection import Connection
 from .core import Reactor, reactor
 

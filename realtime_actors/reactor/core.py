@@ -2,7 +2,8 @@
 
 A selector loop serves every open WebSocket (:class:`~realtime_actors.reactor.connection.
 Connection`) and, between rounds, the pykka actors scheduled on it (the ``actor_pool`` of
-:class:`~realtime_actors.websocket_actor.WebSocketActor`, and of any ``PooledActor`` subclass
+:class:`~realtime_actors.transport.websocket_actor.WebSocketActor`,
+and of any ``PooledActor`` subclass
 that opts in with ``actor_pool = rt.reactor()``). For those actors the reactor is an
 ``ActorPool`` with exactly one worker, itself: an actor told by a handler running here runs next
 on this thread, with no hand-over.
@@ -29,11 +30,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..actor_pool import PoolStats, _Worker, _workers_by_thread
+from ..runtime.actor_pool import PoolStats, _Worker, _workers_by_thread
 from .loop import ReactorLoop
 
 if TYPE_CHECKING:
-    from ..pooled_actor import PooledInbox
+    from ..runtime.pooled_actor import PooledInbox
     from .connection import Connection
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..protocol import audio as pcm_audio
+from ..audio import pcm as pcm_audio
 
 PCM_RATE = 24000
 G711_RATE = 8000

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from realtime_actors.protocol.wav import write_wav
+from realtime_actors.audio.wav import write_wav
 from realtime_actors.simulator import audio_files, speech_codec
 from realtime_actors.simulator.rest_errors import (
     RestApiError,

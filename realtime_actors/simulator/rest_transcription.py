@@ -10,8 +10,8 @@ import struct
 import attrs
 import numpy as np
 
+from realtime_actors.audio.wav import is_wav, read_wav
 from realtime_actors.errors import AudioFormatError
-from realtime_actors.protocol.wav import is_wav, read_wav
 from realtime_actors.simulator import audio_files, speech_codec
 from realtime_actors.simulator.multipart import FormPart
 from realtime_actors.simulator.rest_errors import (

@@ -27,19 +27,19 @@ from typing import Protocol
 import attrs
 import websockets
 
-from ..agent import RealtimeAgent
+from ..agents.agent import RealtimeAgent
 from ..aio import AsyncSession, arun
-from ..events import (
+from ..audio.playback import PlaybackTracker
+from ..protocol.session_config import SessionModelSettings
+from ..session.events import (
     AudioEndEvent,
     AudioEvent,
     AudioInterruptedEvent,
     SessionEndedEvent,
     SessionEvent,
 )
-from ..playback import PlaybackTracker
-from ..protocol.session_config import SessionModelSettings
-from ..run_config import ModelConfig, RunConfig
-from ..session import SessionClosedError
+from ..session.handle import SessionClosedError
+from ..session.run_config import ModelConfig, RunConfig
 from .call_events import (
     AnswerPlayedEvent,
     CallClearedEvent,

@@ -1,5 +1,5 @@
 """Events of a bridged call, given to the bridge's ``on_event`` hook with the session's own
-events (frozen attrs classes, like :mod:`realtime_actors.events`)."""
+events (frozen attrs classes, like :mod:`realtime_actors.session.events`)."""
 
 from __future__ import annotations
 

@@ -17,8 +17,8 @@ from typing import Literal
 import numpy as np
 import soxr
 
+from ..audio.pcm import G711_SAMPLE_RATE, SAMPLE_RATE, ulaw_decode, ulaw_encode
 from ..errors import ConfigError
-from ..protocol.audio import G711_SAMPLE_RATE, SAMPLE_RATE, ulaw_decode, ulaw_encode
 
 SessionAudio = Literal["pcm16", "pcmu"]
 """The session's audio format: PCM16 24 kHz (converted here) or μ-law end to end."""

@@ -14,8 +14,8 @@ from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 
-from ..agent import RealtimeAgent
-from ..run_config import ModelConfig
+from ..agents.agent import RealtimeAgent
+from ..session.run_config import ModelConfig
 from .bridge import BridgeConfig, EventHook, TelephonyBridge
 from .call_events import CallSummary
 from .messages import TelephonyProtocolError

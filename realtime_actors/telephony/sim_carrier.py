@@ -22,7 +22,7 @@ import attrs
 from websockets import ConnectionClosed
 from websockets.asyncio.client import ClientConnection, connect
 
-from ..protocol.audio import ulaw_decode, ulaw_encode
+from ..audio.pcm import ulaw_decode, ulaw_encode
 from ..simulator.speech_codec import decode, synthesize
 from .messages import (
     Clear,

@@ -17,7 +17,7 @@ from realtime_actors.cli.chat import input_lines
 from realtime_actors.cli.chat_demo import build_agent, demo_tool_arguments, get_weather
 from realtime_actors.cli.chat_view import ChatView
 from realtime_actors.cli.simulator_cmd import scenario_from_args
-from realtime_actors.run_config import DEFAULT_URL
+from realtime_actors.session.run_config import DEFAULT_URL
 from realtime_actors.simulator import FaultPlan, Scenario, Simulator
 from tests.cli.support import SECRET_KEY, clean_env, run_cli, served_simulator
 

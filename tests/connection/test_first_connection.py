@@ -9,8 +9,8 @@ import socket
 import pytest
 
 import realtime_actors as rt
-from realtime_actors.handshake_errors import describe_rejection
 from realtime_actors.simulator import Scenario, Simulator
+from realtime_actors.transport.handshake_errors import describe_rejection
 
 WAIT_S = 10.0
 
@@ -78,9 +78,9 @@ def test_json_and_plain_rejections_read_as_one_line() -> None:
 
 def test_a_failed_probe_is_logged_at_info_only(caplog: pytest.LogCaptureFixture) -> None:
     url = f"ws://127.0.0.1:{_closed_port()}/v1/realtime"
-    with caplog.at_level(logging.INFO, logger="realtime_actors.diagnostics_probe"):
+    with caplog.at_level(logging.INFO, logger="realtime_actors.diagnostics.probe"):
         proof = rt.probe_text_turn(model_config=rt.ModelConfig(url=url, api_key="sk-local"),
                                    timeout=5)
     assert not proof.ok and proof.error is not None
-    records = [r for r in caplog.records if r.name == "realtime_actors.diagnostics_probe"]
+    records = [r for r in caplog.records if r.name == "realtime_actors.diagnostics.probe"]
     assert records and all(r.levelno == logging.INFO for r in records)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from realtime_actors.protocol.audio import read_wav
+from realtime_actors.audio.pcm import read_wav
 from realtime_actors.simulator.speech_codec import decode
 
 ROOT = Path(__file__).resolve().parents[2]

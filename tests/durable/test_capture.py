@@ -14,10 +14,10 @@ from realtime_actors.durable import (
     restore_snapshot,
     seed_snapshot,
 )
-from realtime_actors.event_sink import EventSink
-from realtime_actors.session_core import SessionCore
-from realtime_actors.session_state import SessionState
-from realtime_actors.tools import ToolContext
+from realtime_actors.session.core.session_core import SessionCore
+from realtime_actors.session.event_sink import EventSink
+from realtime_actors.session.state import SessionState
+from realtime_actors.tools.function_tool import ToolContext
 
 
 def new_state(agent: rt.RealtimeAgent) -> SessionState:

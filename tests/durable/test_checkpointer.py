@@ -8,7 +8,7 @@ import pytest
 
 import realtime_actors as rt
 from realtime_actors.durable import Checkpoint, Checkpointer, SessionSnapshot
-from realtime_actors.event_sink import EventSink
+from realtime_actors.session.event_sink import EventSink
 
 
 def snap(sequence: int) -> SessionSnapshot:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from realtime_actors.protocol.audio import read_wav
+from realtime_actors.audio.pcm import read_wav
 from realtime_actors.simulator.speech_codec import decode
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -15,7 +15,7 @@ import wave
 
 import pytest
 
-from realtime_actors.protocol.audio import write_wav
+from realtime_actors.audio.pcm import write_wav
 from realtime_actors.simulator.speech_codec import synthesize
 from tests.examples.support import RUN_TIMEOUT_S, Run, clean_env, finish, start, wav_text
 

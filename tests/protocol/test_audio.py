@@ -8,8 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from realtime_actors.errors import AudioFormatError, RealtimeError
-from realtime_actors.protocol.audio import (
+from realtime_actors.audio.pcm import (
     BYTES_PER_MS,
     SAMPLE_RATE,
     b64decode_audio,
@@ -22,6 +21,7 @@ from realtime_actors.protocol.audio import (
     to_mono,
     to_pcm16_bytes,
 )
+from realtime_actors.errors import AudioFormatError, RealtimeError
 
 ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16)
 ALL_CODES = bytes(range(256))

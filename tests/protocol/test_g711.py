@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from realtime_actors.errors import AudioFormatError
-from realtime_actors.protocol.audio import (
+from realtime_actors.audio.pcm import (
     SAMPLE_RATE,
     alaw_decode,
     alaw_encode,
@@ -17,6 +16,7 @@ from realtime_actors.protocol.audio import (
     ulaw_decode,
     ulaw_encode,
 )
+from realtime_actors.errors import AudioFormatError
 
 ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16)
 ALL_CODES = bytes(range(256))

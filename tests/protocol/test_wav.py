@@ -10,8 +10,7 @@ import wave
 import numpy as np
 import pytest
 
-from realtime_actors.errors import AudioFormatError
-from realtime_actors.protocol.audio import (
+from realtime_actors.audio.pcm import (
     WavAudio,
     alaw_decode,
     duration_ms,
@@ -21,6 +20,7 @@ from realtime_actors.protocol.audio import (
     to_pcm16_bytes,
     write_wav,
 )
+from realtime_actors.errors import AudioFormatError
 
 
 def _sine(freq: float, rate: int, seconds: float, amplitude: float = 0.5) -> np.ndarray:

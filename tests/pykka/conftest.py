@@ -12,7 +12,7 @@ from typing import (
 import pytest
 
 from pykka import ActorRegistry, ThreadingActor, ThreadingFuture
-from realtime_actors.pooled_actor import PooledActor, PooledFuture
+from realtime_actors.runtime.pooled_actor import PooledActor, PooledFuture
 from tests.pykka.log_handler import PykkaTestLogHandler
 from tests.pykka.types import Events, Runtime
 

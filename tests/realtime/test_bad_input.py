@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 import realtime_actors as rt
-from realtime_actors.event_sink import EventSink
 from realtime_actors.protocol.server_events_base import UnknownServerEvent
+from realtime_actors.session.event_sink import EventSink
 from realtime_actors.simulator import Scenario
 from tests.realtime.bad_input_support import (
     Frame,
@@ -287,7 +287,7 @@ def test_non_cooperative_tool_past_its_timeout_gets_a_timeout_output_and_leaks_n
         return "too late"
 
     late = LogWaiter("late result discarded")
-    executor_log = logging.getLogger("realtime_actors.tool_executor")
+    executor_log = logging.getLogger("realtime_actors.tools.executor")
     executor_log.addHandler(late)
     try:
         session = tool_session(harness, [stuck_lookup, get_weather], tool_timeout_s=0.2)

@@ -9,7 +9,7 @@ import time
 import pytest
 
 import realtime_actors as rt
-from realtime_actors.event_sink import DEFAULT_UNREAD_BYTES
+from realtime_actors.session.event_sink import DEFAULT_UNREAD_BYTES
 from realtime_actors.simulator import Scenario
 from tests.realtime.support import WAIT_S, Harness, Listener, until
 
@@ -119,7 +119,7 @@ def test_a_reader_that_falls_behind_the_byte_bound_loses_audio_first_and_is_told
     audio was dropped (a warning says so, an ``EventsDroppedEvent`` marks where), every other
     event is still there in order."""
     listener = harness.listener()
-    with caplog.at_level(logging.WARNING, logger="realtime_actors.event_sink"):
+    with caplog.at_level(logging.WARNING, logger="realtime_actors.session.event_sink"):
         session = harness.run(rt.agent("Talker"), scenario=long_replies(),
                               subscribers=(listener.ref,), event_buffer_bytes=64 * 1024)
         told = after_connected(turn(session, listener, 0))

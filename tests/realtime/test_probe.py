@@ -19,7 +19,7 @@ from realtime_actors.diagnostics import (
     probe_text_turn,
     skip_reason_for_error,
 )
-from realtime_actors.run_config import ModelConfig
+from realtime_actors.session.run_config import ModelConfig
 from realtime_actors.simulator import FaultPlan, Scenario, Simulator
 from tests.protocol.openai_schema import client_event_problems
 from tests.realtime.support import API_KEY, WAIT_S, Harness
@@ -183,7 +183,7 @@ def test_dropped_connection_is_reported_as_lost(harness: Harness) -> None:
 def test_undecodable_frame_is_logged_and_the_probe_goes_on(
     harness: Harness, fault: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="realtime_actors.diagnostics_probe")
+    caplog.set_level(logging.WARNING, logger="realtime_actors.diagnostics.probe")
     proof = _probe(_faulty(harness, **{fault: 1}))
     assert proof.ok
     assert proof.event_types[0] == "session.created"

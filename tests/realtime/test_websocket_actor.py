@@ -11,9 +11,9 @@ import pykka
 import pytest
 
 import realtime_actors as rt
-from realtime_actors.messages import ConnectionClosed, ConnectionOpened, ModelEvents
 from realtime_actors.simulator import Simulator
-from realtime_actors.websocket_actor import ConnectOptions
+from realtime_actors.transport.messages import ConnectionClosed, ConnectionOpened, ModelEvents
+from realtime_actors.transport.websocket_actor import ConnectOptions
 from tests.realtime.support import API_KEY, WAIT_S, Harness, Listener
 
 CLEAR = {"type": "input_audio_buffer.clear"}
@@ -118,7 +118,7 @@ def test_listeners_are_idempotent_and_dead_ones_dropped(
     assert [e.type for e in doomed.drain_until_marker()].count("input_audio_buffer.cleared") == 1
 
     doomed.stop()
-    caplog.set_level(logging.WARNING, logger="realtime_actors.websocket_actor")
+    caplog.set_level(logging.WARNING, logger="realtime_actors.transport.websocket_actor")
     proxy.remove_listener(keeper.ref).get(timeout=WAIT_S)
     proxy.remove_listener(keeper.ref).get(timeout=WAIT_S)
     proxy.send_message({**CLEAR, "event_id": "evt_2"}).get(timeout=WAIT_S)

@@ -9,7 +9,7 @@ import openai
 import pytest
 import requests
 
-from realtime_actors.protocol.wav import write_wav
+from realtime_actors.audio.wav import write_wav
 from realtime_actors.simulator.errors import SimulatorError
 from realtime_actors.simulator.rest_server import RestServer
 from realtime_actors.simulator.scenario import RestFault, Scenario

@@ -11,7 +11,7 @@ import openai
 import pytest
 import requests
 
-from realtime_actors.protocol.wav import read_wav
+from realtime_actors.audio.wav import read_wav
 from realtime_actors.simulator import audio_files
 from realtime_actors.simulator.rest_server import RestServer
 from realtime_actors.simulator.scenario import Scenario

@@ -20,7 +20,7 @@ from openai.types.audio import (
     TranscriptionTextDoneEvent,
 )
 
-from realtime_actors.protocol.wav import write_wav
+from realtime_actors.audio.wav import write_wav
 from realtime_actors.simulator.rest_server import RestServer
 from realtime_actors.simulator.scenario import Scenario
 from realtime_actors.simulator.speech_codec import synthesize

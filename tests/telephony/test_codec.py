@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from realtime_actors import ConfigError
-from realtime_actors.protocol.audio import ulaw_decode, ulaw_encode
+from realtime_actors.audio.pcm import ulaw_decode, ulaw_encode
 from realtime_actors.simulator.speech_codec import decode, synthesize
 from realtime_actors.telephony import InboundConverter, OutboundConverter
 

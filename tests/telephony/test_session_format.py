@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import realtime_actors as rt
-from realtime_actors.session_core import SessionCore
+from realtime_actors.session.core.session_core import SessionCore
 
 
 @pytest.mark.parametrize(("fmt", "ms"), [("audio/pcmu", 100), ("audio/pcm", 16), (None, 16)])

@@ -20,9 +20,9 @@ import pykka
 import websocket
 from websockets.sync.server import ServerConnection, serve
 
-from realtime_actors.messages import SocketClosed, SocketFrames, SocketOpened
 from realtime_actors.reactor import Connection, Connector, Reactor, reactor
-from realtime_actors.transport_limits import TransportLimits
+from realtime_actors.transport.limits import TransportLimits
+from realtime_actors.transport.messages import SocketClosed, SocketFrames, SocketOpened
 
 WAIT_S = 5.0
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from realtime_actors.agent import (
+from realtime_actors.agents.agent import (
     Handoff,
     HandoffError,
     RealtimeAgent,
@@ -24,7 +24,7 @@ from realtime_actors.agent import (
     transfer_message,
 )
 from realtime_actors.errors import ConfigError, RealtimeError
-from realtime_actors.tools import FunctionTool, function_tool
+from realtime_actors.tools.function_tool import FunctionTool, function_tool
 
 CTX = RunContext(context={"user": "ada"})
 EMPTY_PARAMS = {"type": "object", "properties": {}, "required": [], "additionalProperties": False}

@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 
 import realtime_actors as rt
-from realtime_actors import events as ev
 from realtime_actors.errors import AudioFormatError, ProtocolError
 from realtime_actors.protocol.items import decode_base64_audio
 from realtime_actors.protocol.parser import _DECODER, _decode_json, parse_server_event
 from realtime_actors.protocol.server_events_base import SERVER_EVENT_TYPES, ServerEvent
 from realtime_actors.protocol.server_events_response import ResponseOutputAudioDeltaEvent
-from realtime_actors.session_core import SessionCore
-from realtime_actors.session_effects import Emit
+from realtime_actors.session import events as ev
+from realtime_actors.session.core.effects import Emit
+from realtime_actors.session.core.session_core import SessionCore
 
 PCM = bytes(range(256)) * 8
 DELTA = {

@@ -1,4 +1,4 @@
-"""Tests for realtime_actors.auth: key precedence, masking, headers and redaction."""
+"""Tests for realtime_actors.transport.auth: key precedence, masking, headers and redaction."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import realtime_actors
-from realtime_actors.auth import (
+from realtime_actors.errors import AuthError, ConfigError, RealtimeError
+from realtime_actors.transport.auth import (
     ApiKey,
     RedactingFilter,
     auth_headers,
@@ -21,7 +22,6 @@ from realtime_actors.auth import (
     redact,
     resolve_api_key,
 )
-from realtime_actors.errors import AuthError, ConfigError, RealtimeError
 
 SECRET = "sk-proj-THISisAverySECRETkey0123456789zz"
 CODEX_SECRET = "sk-codex-envSECRET-abcdefghijklmnop99"
@@ -151,7 +151,7 @@ def test_bad_auth_json_is_skipped_with_a_warning_without_contents(
     home: Path, content: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     write_auth(home, content)
-    with caplog.at_level(logging.WARNING, logger="realtime_actors.auth"):
+    with caplog.at_level(logging.WARNING, logger="realtime_actors.transport.auth"):
         key = resolve_api_key(env={"CODEX_HOME": str(home), "OPENAI_API_KEY": SECRET})
     assert key.source == "OPENAI_API_KEY"
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]

@@ -24,8 +24,8 @@ from realtime_actors.diagnostics import (
     skip_reason_for_error,
 )
 from realtime_actors.errors import AuthError, ConfigError, RealtimeError
-from realtime_actors.events import ErrorEvent
-from realtime_actors.run_config import ModelConfig
+from realtime_actors.session.events import ErrorEvent
+from realtime_actors.session.run_config import ModelConfig
 from tests.protocol.openai_schema import client_event_problems
 
 QUOTA_MESSAGE = "You exceeded your current quota, please check your plan and billing details."

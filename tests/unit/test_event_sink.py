@@ -10,10 +10,10 @@ import tracemalloc
 import pytest
 
 import realtime_actors as rt
-from realtime_actors.event_sink import DEFAULT_UNREAD_BYTES, EventSink
-from realtime_actors.event_size import AUDIO_OVERHEAD, EVENT_OVERHEAD, event_size
-from realtime_actors.history import HistoryItem
 from realtime_actors.protocol.parser import parse_server_event
+from realtime_actors.session.core.history import HistoryItem
+from realtime_actors.session.event_sink import DEFAULT_UNREAD_BYTES, EventSink
+from realtime_actors.session.event_size import AUDIO_OVERHEAD, EVENT_OVERHEAD, event_size
 
 PCM = bytes(1920)  # 40 ms of PCM16 at 24 kHz, the size of a typical audio delta
 
@@ -186,7 +186,7 @@ def test_the_newest_event_that_is_not_audio_is_kept_so_the_end_always_arrives() 
 def test_drops_while_reading_warn_once_per_thousand(caplog: pytest.LogCaptureFixture) -> None:
     sink = EventSink(1)
     sink.get(0)
-    with caplog.at_level(logging.DEBUG, logger="realtime_actors.event_sink"):
+    with caplog.at_level(logging.DEBUG, logger="realtime_actors.session.event_sink"):
         for n in range(1_502):
             sink.put(text(n))
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
@@ -199,7 +199,7 @@ def test_drops_before_the_first_read_are_quiet_until_a_reader_finds_them(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     sink = EventSink(10_000, subscribed=True)
-    with caplog.at_level(logging.DEBUG, logger="realtime_actors.event_sink"):
+    with caplog.at_level(logging.DEBUG, logger="realtime_actors.session.event_sink"):
         for n in range(100):
             sink.put(audio(n))
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

@@ -1,4 +1,4 @@
-"""Tests for realtime_actors.guardrails: debounced, once-per-response output guardrails."""
+"""Tests for realtime_actors.agents.guardrails: debounced, once-per-response output guardrails."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import logging
 
 import pytest
 
-from realtime_actors.errors import ConfigError
-from realtime_actors.guardrails import (
+from realtime_actors.agents.guardrails import (
     GuardrailChecker,
     GuardrailInput,
     GuardrailResult,
     GuardrailTrip,
     OutputGuardrail,
 )
+from realtime_actors.errors import ConfigError
 
 
 class Recorder:
@@ -116,7 +116,7 @@ def test_feed_after_finish_is_ignored_with_a_warning(caplog: pytest.LogCaptureFi
     recorder = Recorder()
     checker = GuardrailChecker([recorder], debounce_chars=5)
     checker.finish("resp_1")
-    with caplog.at_level(logging.WARNING, logger="realtime_actors.guardrails"):
+    with caplog.at_level(logging.WARNING, logger="realtime_actors.agents.guardrails"):
         assert checker.feed("resp_1", "forbidden forbidden") == []
     assert recorder.seen == []
     assert "resp_1" in caplog.text
@@ -176,7 +176,7 @@ def test_raising_guardrail_fails_open_by_default_and_logs_warning(
 ) -> None:
     recorder = Recorder()
     checker = GuardrailChecker([OutputGuardrail(broken, "flaky"), recorder], debounce_chars=3)
-    with caplog.at_level(logging.WARNING, logger="realtime_actors.guardrails"):
+    with caplog.at_level(logging.WARNING, logger="realtime_actors.agents.guardrails"):
         assert checker.feed("resp_1", "abc") == []
         trips = checker.feed("resp_1", "forbidden")
     assert [t.guardrail_name for t in trips] == [recorder.__class__.__name__]
@@ -191,7 +191,7 @@ def test_raising_guardrail_trips_when_fail_closed(caplog: pytest.LogCaptureFixtu
     checker = GuardrailChecker(
         [OutputGuardrail(broken, "flaky")], debounce_chars=3, fail_closed=True
     )
-    with caplog.at_level(logging.WARNING, logger="realtime_actors.guardrails"):
+    with caplog.at_level(logging.WARNING, logger="realtime_actors.agents.guardrails"):
         trips = checker.feed("resp_1", "abc")
     assert trips == [
         GuardrailTrip(

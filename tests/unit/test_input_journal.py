@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 
 import realtime_actors as rt
-from realtime_actors.input_journal import BYTES_PER_MS, InputAudioJournal
 from realtime_actors.protocol.parser import parse_server_event
-from realtime_actors.session_core import SessionCore
-from realtime_actors.session_effects import RunTool, Send
+from realtime_actors.session.core.effects import RunTool, Send
+from realtime_actors.session.core.input_journal import BYTES_PER_MS, InputAudioJournal
+from realtime_actors.session.core.session_core import SessionCore
 
 
 def ms(n: int, fill: int = 0x21) -> bytes:

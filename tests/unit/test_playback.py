@@ -1,4 +1,4 @@
-"""Tests for realtime_actors.playback: app-reported tracking and delivery-based estimation."""
+"""Tests for realtime_actors.audio.playback: app-reported tracking and delivery-based estimation."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import threading
 
 import pytest
 
-from realtime_actors.errors import ConfigError
-from realtime_actors.playback import (
+from realtime_actors.audio.playback import (
     AudioDeliveryEstimator,
     PlaybackState,
     PlaybackTracker,
     bytes_per_ms,
 )
+from realtime_actors.errors import ConfigError
 
 T0 = 1000.0  # an arbitrary monotonic-clock origin, in seconds
 

@@ -9,7 +9,7 @@ import pykka
 import pytest
 
 import realtime_actors as rt
-from realtime_actors.actor_pool import POOL_THREADS_ENV, pool_threads_from_env
+from realtime_actors.runtime.actor_pool import POOL_THREADS_ENV, pool_threads_from_env
 from realtime_actors.supervision import ChildSpec, GetAddress, Restart, Supervised, Supervisor
 
 WAIT_S = 10.0

@@ -96,7 +96,7 @@ def test_a_failing_reactor_actor_stops_alone_and_the_reactor_goes_on() -> None:
 
 
 def test_the_library_connection_actor_runs_on_the_process_reactor() -> None:
-    from realtime_actors.websocket_actor import WebSocketActor
+    from realtime_actors.transport.websocket_actor import WebSocketActor
 
     assert WebSocketActor.actor_pool is rt.reactor()
     assert rt.reactor().allows_guests is False

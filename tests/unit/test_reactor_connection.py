@@ -16,7 +16,7 @@ from websockets.sync.server import ServerConnection
 
 from realtime_actors.reactor import FrameProtocolError, Reactor
 from realtime_actors.reactor.connection import MAX_BATCH
-from realtime_actors.transport_limits import TransportLimits
+from realtime_actors.transport.limits import TransportLimits
 from tests.unit.reactor_support import (
     WAIT_S,
     Client,

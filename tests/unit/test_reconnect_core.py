@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 import realtime_actors as rt
-from realtime_actors.history import HistoryItem
 from realtime_actors.protocol.parser import parse_server_event
-from realtime_actors.reconnect import DisconnectKind, classify_disconnect, restore_item
-from realtime_actors.session_core import SessionCore
-from realtime_actors.session_effects import Emit, RunTool, Send
+from realtime_actors.session.core.effects import Emit, RunTool, Send
+from realtime_actors.session.core.history import HistoryItem
+from realtime_actors.session.core.session_core import SessionCore
+from realtime_actors.transport.reconnect import DisconnectKind, classify_disconnect, restore_item
 from tests.protocol.openai_schema import client_event_problems
 
 

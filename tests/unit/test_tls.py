@@ -1,5 +1,5 @@
-"""Tests for realtime_actors.tls: CA bundle selection, and that the returned options really make
-websocket-client, requests and ssl trust a local TLS server signed by that CA."""
+"""Tests for realtime_actors.transport.tls: CA bundle selection, and that the returned options
+really make websocket-client, requests and ssl trust a local TLS server signed by that CA."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import websocket
 from websockets.sync.server import ServerConnection, serve
 
 from realtime_actors.errors import ConfigError
-from realtime_actors.tls import (
+from realtime_actors.transport.tls import (
     ca_bundle,
     requests_verify,
     ssl_context,

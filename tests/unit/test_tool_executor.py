@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from realtime_actors.errors import ConfigError
-from realtime_actors.tool_executor import ToolExecutor, ToolOutcome
-from realtime_actors.tools import (
+from realtime_actors.tools.executor import ToolExecutor, ToolOutcome
+from realtime_actors.tools.function_tool import (
     ToolArgumentsError,
     ToolCancelledError,
     ToolContext,
@@ -96,7 +96,7 @@ def test_raised_exception_becomes_error_output_and_is_logged(
     executor: ToolExecutor, caplog: pytest.LogCaptureFixture
 ) -> None:
     outcomes: queue.Queue[ToolOutcome] = queue.Queue()
-    with caplog.at_level(logging.WARNING, logger="realtime_actors.tool_executor"):
+    with caplog.at_level(logging.WARNING, logger="realtime_actors.tools.executor"):
         executor.submit(explode, "call_1", "explode", '{"message": "kaput"}', None, outcomes.put)
         outcome = outcomes.get(timeout=WAIT)
     assert outcome.output == "Error: RuntimeError: kaput"
@@ -142,7 +142,7 @@ def test_timeout_completes_at_deadline_sets_cancelled_and_discards_late_result(
 
     outcomes: queue.Queue[ToolOutcome] = queue.Queue()
     ex = ToolExecutor(max_workers=1)
-    with caplog.at_level(logging.WARNING, logger="realtime_actors.tool_executor"):
+    with caplog.at_level(logging.WARNING, logger="realtime_actors.tools.executor"):
         ex.submit(slow, "call_1", "slow", "{}", None, outcomes.put)
         outcome = outcomes.get(timeout=WAIT)
         assert returned.wait(WAIT)
@@ -320,7 +320,7 @@ def test_shutdown_reports_a_non_cooperative_tool_and_cancels_its_call(
     assert started.wait(WAIT)
     leftover = _worker_threads()
     try:
-        with caplog.at_level(logging.WARNING, logger="realtime_actors.tool_executor"):
+        with caplog.at_level(logging.WARNING, logger="realtime_actors.tools.executor"):
             assert ex.shutdown(timeout=0.05) is False
         outcome = outcomes.get(timeout=WAIT)
         assert isinstance(outcome.error, ToolCancelledError) and outcome.call_id == "call_1"
@@ -339,7 +339,7 @@ def test_failing_on_done_is_logged_and_the_pool_keeps_working(
         raise ValueError("callback bug")
 
     outcomes: queue.Queue[ToolOutcome] = queue.Queue()
-    with caplog.at_level(logging.ERROR, logger="realtime_actors.tool_executor"):
+    with caplog.at_level(logging.ERROR, logger="realtime_actors.tools.executor"):
         executor.submit(add, "call_1", "add", '{"a": 1, "b": 1}', None, bad_callback)
         executor.submit(add, "call_2", "add", '{"a": 2, "b": 2}', None, outcomes.put)
         assert outcomes.get(timeout=WAIT).output == "4"

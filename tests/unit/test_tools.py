@@ -15,8 +15,8 @@ import pydantic
 import pytest
 
 from realtime_actors.errors import ConfigError, RealtimeError
-from realtime_actors.tool_docstrings import parse_docstring
-from realtime_actors.tools import (
+from realtime_actors.tools.docstrings import parse_docstring
+from realtime_actors.tools.function_tool import (
     FunctionTool,
     ToolArgumentsError,
     ToolContext,

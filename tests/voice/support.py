@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import voice_actors as va
-from realtime_actors.protocol.audio import write_wav
+from realtime_actors.audio.pcm import write_wav
 from realtime_actors.simulator.speech_codec import synthesize
 
 TEST_KEY = "sk-test-voice-0123456789abcdef"

@@ -6,7 +6,7 @@ import attrs
 
 import realtime_actors as rt
 import voice_actors as va
-from realtime_actors.protocol.audio import pcm16_from_bytes
+from realtime_actors.audio.pcm import pcm16_from_bytes
 from realtime_actors.simulator import Simulator
 from realtime_actors.simulator.scenario import FaultPlan, ReplyContext
 from realtime_actors.simulator.speech_codec import decode

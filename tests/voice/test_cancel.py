@@ -10,7 +10,7 @@ import pytest
 import requests
 
 import voice_actors as va
-from realtime_actors.protocol.audio import pcm16_from_bytes
+from realtime_actors.audio.pcm import pcm16_from_bytes
 from realtime_actors.simulator import Simulator
 from realtime_actors.simulator.speech_codec import decode
 from tests.voice.conftest import StartPipeline

@@ -8,8 +8,8 @@ import attrs
 import pytest
 
 import voice_actors as va
+from realtime_actors.audio.pcm import pcm16_from_bytes
 from realtime_actors.errors import AuthError, RealtimeError
-from realtime_actors.protocol.audio import pcm16_from_bytes
 from realtime_actors.simulator import RestFault, Simulator
 from realtime_actors.simulator.speech_codec import decode
 from tests.voice.conftest import StartPipeline

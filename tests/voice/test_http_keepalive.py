@@ -15,10 +15,10 @@ import attrs
 import pytest
 
 import voice_actors as va
-from realtime_actors.auth import resolve_api_key
-from realtime_actors.protocol.audio import pcm16_from_bytes
+from realtime_actors.audio.pcm import pcm16_from_bytes
 from realtime_actors.simulator import Simulator
 from realtime_actors.simulator.speech_codec import decode
+from realtime_actors.transport.auth import resolve_api_key
 from tests.voice.support import TEST_KEY, audio_bytes, collect, kinds, speech_wav
 from voice_actors.http_client import AudioHTTPClient
 

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 
 import voice_actors as va
-from realtime_actors.protocol.audio import pcm16_from_bytes
+from realtime_actors.audio.pcm import pcm16_from_bytes
 from realtime_actors.simulator import Simulator
 from realtime_actors.simulator.speech_codec import decode, synthesize
 from tests.voice.conftest import StartPipeline

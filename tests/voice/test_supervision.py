@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 import voice_actors as va
+from realtime_actors.audio.pcm import pcm16_from_bytes
 from realtime_actors.errors import ConfigError
-from realtime_actors.protocol.audio import pcm16_from_bytes
 from realtime_actors.simulator import Simulator
 from realtime_actors.simulator.speech_codec import decode
 from realtime_actors.supervision import ChildState, SupervisorHandle

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import voice_actors as va
+from realtime_actors.audio.pcm import read_wav, write_wav
 from realtime_actors.errors import AudioFormatError, ConfigError
-from realtime_actors.protocol.audio import read_wav, write_wav
 
 
 def test_from_wav_converts_any_rate_and_channels_to_24k_mono() -> None:

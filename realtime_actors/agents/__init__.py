@@ -1,0 +1,1 @@
+"""Realtime agents, handoffs and output guardrails."""

@@ -1,0 +1,1 @@
+"""The pykka runtime: shared worker pools and pooled actors (knows nothing of Realtime)."""

@@ -1,0 +1,369 @@
+"""PooledActor: a pykka actor that runs on a shared
+:class:`~realtime_actors.runtime.actor_pool.ActorPool`.
+
+It is a new pykka actor type in the sense of pykka's extension points (``_create_actor_inbox``,
+``_create_future``, ``_start_actor_loop``): refs, ``tell``, ``ask``, proxies, the registry,
+``on_start`` / ``on_stop`` / ``on_failure`` and stop semantics are pykka's own, message for
+message as in ``ThreadingActor``. What differs is where the messages run: on a pool worker, a
+batch at a time, instead of on a thread of the actor's own. Use it for actors that never block
+for long (subscribers, listeners); a handler that blocks ties up a worker, and the pool then
+starts another one to keep the rest going.
+
+Two improvements on ``ThreadingActor``: an ``ask`` that races the actor's stop gets
+``ActorDeadError`` instead of waiting forever, and mixing it into a subclass of a threading
+actor class (``class A(PooledActor, Supervised)``) moves that class onto the pool.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import sys
+import threading
+import time
+from typing import Any, ClassVar
+
+import pykka
+from pykka import ActorDeadError, ActorRegistry, messages
+
+from .actor_pool import ActorPool, current_worker, default_pool
+
+logger = logging.getLogger(__name__)
+
+_NEW, _IDLE, _SCHEDULED, _DONE = range(4)
+
+GUEST_HOPS = 4
+"""At most this many told actors run on the thread of a ``tell_and_run`` after its message."""
+QUICK_S = 0.002
+"""A batch that takes longer outside the pool marks its actor slow (pool only from then on)."""
+_GUEST_BATCH = 32
+
+
+class PooledFuture(pykka.ThreadingFuture[Any]):
+    """A ``ThreadingFuture`` that tells the pool when a worker blocks on it."""
+
+    def get(self, *, timeout: float | None = None) -> Any:
+        """Wait for the value; on a pool worker, the pool keeps other actors running."""
+        worker = current_worker()
+        if worker is None or self._result is not None:
+            return super().get(timeout=timeout)
+        worker.pool.enter_blocking(worker)
+        try:
+            return super().get(timeout=timeout)
+        finally:
+            worker.pool.leave_blocking(worker)
+
+
+class PooledInbox:
+    """The inbox of one pooled actor; putting into it schedules the actor on its pool."""
+
+    __slots__ = ("_actor", "_items", "_lock", "_pool", "_setup_done", "_state", "guest_runs",
+                 "slow")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: collections.deque[Any] = collections.deque()
+        self._state = _NEW
+        self._actor: PooledActor | None = None
+        self._pool: ActorPool | None = None
+        self._setup_done = False
+        self.slow = False
+        """Set when a batch took over ``QUICK_S`` outside the pool: never run outside again."""
+        self.guest_runs = False
+        """The actor class's ``guest_runs``."""
+
+    @property
+    def actor_name(self) -> str:
+        """The actor's name, for logs."""
+        return str(self._actor)
+
+    def __repr__(self) -> str:
+        return f"<PooledInbox of {self._actor} queued={len(self._items)}>"
+
+    # pykka's ActorInbox protocol -------------------------------------------------------------
+    def put(self, envelope: Any, /) -> None:
+        """Queue a message; schedules the actor when it was idle."""
+        with self._lock:
+            state = self._state
+            if state != _DONE:
+                self._items.append(envelope)
+                if state == _IDLE:
+                    self._state = _SCHEDULED
+        if state == _IDLE:
+            assert self._pool is not None
+            self._pool.schedule(self)
+        elif state == _DONE:
+            _refuse(envelope, self._actor)
+
+    def get(self) -> Any:
+        """Take the oldest message (raises ``IndexError`` when empty; the pool never waits)."""
+        with self._lock:
+            return self._items.popleft()
+
+    def empty(self) -> bool:
+        """True when no message is queued."""
+        return not self._items
+
+    def is_idle(self) -> bool:
+        """True when the actor has nothing queued and is not running anywhere."""
+        return self._state == _IDLE
+
+    def qsize(self) -> int:
+        """Messages queued (as ``queue.Queue.qsize``)."""
+        return len(self._items)
+
+    # driven by the actor and the pool ----------------------------------------------------------
+    def start(self, actor: PooledActor, pool: ActorPool) -> None:
+        """Begin running ``actor`` on ``pool``: ``on_start`` first, then queued messages."""
+        self._actor = actor
+        self._pool = pool
+        self.guest_runs = type(actor).guest_runs
+        pool.attach()
+        with self._lock:
+            self._state = _SCHEDULED
+        pool.schedule(self)
+
+    def run_batch(self, limit: int) -> None:
+        """Run ``on_start`` (first time) and up to ``limit`` messages; reschedule or finish."""
+        actor = self._actor
+        assert actor is not None and self._pool is not None
+        if not self._setup_done:
+            self._setup_done = True
+            actor._actor_loop_setup()
+        stopped = actor.actor_stopped
+        items = self._items
+        with self._lock:  # take the batch in one go
+            batch = [items.popleft() for _ in range(min(limit, len(items)))]
+        for index, envelope in enumerate(batch):
+            if stopped.is_set():
+                with self._lock:  # back in front, in order, for _finish to refuse
+                    items.extendleft(reversed(batch[index:]))
+                break
+            actor._handle_envelope(envelope)
+        self._settle()
+
+    def run_guest_batch(self, limit: int) -> None:
+        """Run up to ``limit`` messages on a thread outside the pool, each only if the actor's
+        ``guest_may_handle`` allows it; the rest goes to the pool."""
+        actor = self._actor
+        assert actor is not None
+        items = self._items
+        stopped = actor.actor_stopped
+        if self._setup_done:
+            for _ in range(limit):
+                with self._lock:
+                    if not items or not actor.guest_may_handle(items[0].message):
+                        break
+                    envelope = items.popleft()
+                self._run_here(envelope)
+                if stopped.is_set():
+                    break
+        self._settle()
+
+    def put_and_run(self, envelope: Any) -> None:
+        """Queue a message and, when the actor was idle, handle it on the calling thread.
+
+        Only that one message runs here; anything queued meanwhile (by other threads) goes to
+        the pool afterwards, so order and one-at-a-time are kept. An actor that does not run
+        outside the pool (``guest_runs`` False, unless ``guest_may_handle`` allows this
+        message) gets it as a plain tell."""
+        actor = self._actor
+        if actor is not None and ((not self.guest_runs and not actor.guest_may_handle(
+                envelope.message)) or not self._pool.allows_guests):  # type: ignore[union-attr]
+            self.put(envelope)
+            return
+        with self._lock:
+            state = self._state
+            if state == _IDLE:
+                self._state = _SCHEDULED  # ours now; an idle inbox is empty: nothing to pass
+            elif state != _DONE:
+                self._items.append(envelope)
+        if state == _DONE:
+            _refuse(envelope, self._actor)
+            return
+        if state != _IDLE:
+            return  # queued behind others or running elsewhere: handled there, in order
+        actor, pool = self._actor, self._pool
+        assert actor is not None and pool is not None
+        guest = pool.enter_guest()
+        try:
+            self._run_here(envelope)
+            self._settle()  # what others queued meanwhile runs on the pool
+            _run_told_here(pool, guest)
+        finally:
+            pool.leave_guest(guest)
+
+    def _run_here(self, envelope: Any) -> None:
+        """Handle one message on a thread outside the pool."""
+        assert self._actor is not None
+        try:
+            self._actor._handle_envelope(envelope)
+        except BaseException:  # this thread's own interrupt: the actor has failed
+            self._finish()
+            raise
+
+    def _settle(self) -> None:
+        """After running messages: finish a stopped actor, else go idle or back to the pool."""
+        assert self._actor is not None and self._pool is not None
+        if self._actor.actor_stopped.is_set():
+            self._finish()
+            return
+        with self._lock:
+            more = bool(self._items)
+            if not more:
+                self._state = _IDLE
+        if more:
+            self._pool.requeue(self)
+
+    def _finish(self) -> None:
+        with self._lock:
+            self._state = _DONE
+            left = list(self._items)
+            self._items.clear()
+        for envelope in left:
+            _refuse(envelope, self._actor)
+        assert self._pool is not None
+        self._pool.detach()
+
+
+def _run_told_here(pool: ActorPool, guest: Any) -> None:
+    """Run the actors the guest's handler told, here, while they are quick: a batch each, at
+    most :data:`GUEST_HOPS` of them. One whose batch takes over :data:`QUICK_S` is marked slow
+    and from then on always goes to the pool, so a handler that blocks holds up the calling
+    thread (the reactor) once, not again."""
+    for _ in range(GUEST_HOPS):
+        inbox, guest.next = guest.next, None
+        if inbox is None:
+            return
+        if inbox.slow or not inbox.guest_runs:
+            pool.requeue(inbox)
+            continue
+        started = time.perf_counter()
+        inbox.run_guest_batch(_GUEST_BATCH)
+        took = time.perf_counter() - started
+        if took > QUICK_S:
+            inbox.slow = True
+            logger.info("%s took %.1f ms on a thread outside the pool; it runs on the pool's "
+                        "workers from now on", inbox.actor_name, took * 1000)
+
+
+def _refuse(envelope: Any, actor: Any) -> None:
+    """Answer a message the stopped actor will never handle, as pykka's teardown does."""
+    reply_to = envelope.reply_to
+    if reply_to is None:
+        logger.debug("%s stopped; dropped %r", actor, type(envelope.message).__name__)
+        return
+    if isinstance(envelope.message, messages._ActorStop):
+        reply_to.set(None)
+    else:
+        reply_to.set_exception(exc_info=(
+            ActorDeadError, ActorDeadError(f"{actor} stopped before handling the message"), None))
+
+
+_PYKKA_MESSAGES = frozenset({messages._ActorStop, messages.ProxyCall,
+                              messages.ProxyGetAttr, messages.ProxySetAttr})
+"""pykka's own messages, which ``Actor._handle_receive`` handles before ``on_receive``."""
+
+
+class PooledActor(pykka.Actor):
+    """A pykka actor run on a shared pool of worker threads instead of a thread of its own.
+
+    Set ``actor_pool`` on a subclass to use a pool other than :func:`default_pool`, for
+    example ``actor_pool = rt.reactor()`` for a quick actor that should run on the reactor
+    thread with the connections (it must never block).
+    """
+
+    actor_pool: ClassVar[ActorPool | Any | None] = None
+    guest_runs: ClassVar[bool] = False
+    """Opt in (True) to let the thread that tells this actor (the reactor delivering events,
+    through ``tell_and_run``) run its messages right there while they are quick: one thread
+    hand-off fewer per event. Only for handlers that never block (a batch over ``QUICK_S``
+    sends the actor back to its pool for good). False, the default, keeps every message on
+    the pool's workers."""
+
+    @staticmethod
+    def _create_actor_inbox() -> Any:
+        return PooledInbox()
+
+    @staticmethod
+    def _create_future() -> pykka.Future[Any]:
+        return PooledFuture()
+
+    def _start_actor_loop(self) -> None:
+        inbox = self.actor_inbox
+        assert isinstance(inbox, PooledInbox)
+        inbox.start(self, type(self).actor_pool or default_pool())
+
+    def guest_may_handle(self, message: Any) -> bool:
+        """Whether ``message`` may be handled on a thread outside the pool (see
+        ``guest_runs``); False hands it, and what follows, to the pool's workers. Where
+        ``guest_runs`` is False, a True here still lets :func:`tell_and_run` handle this one
+        message on the calling thread (for a message known to run no user code)."""
+        return self.guest_runs
+
+    def _handle_envelope(self, envelope: Any) -> None:
+        """Handle one message exactly as pykka's actor loop does."""
+        try:
+            message = envelope.message
+            if type(message) in _PYKKA_MESSAGES:
+                response = self._handle_receive(message)
+            else:  # what _handle_receive ends with, without its four isinstance checks
+                response = self.on_receive(message)
+            if envelope.reply_to is not None:
+                envelope.reply_to.set(response)
+        except Exception:
+            if envelope.reply_to is not None:
+                logger.info("Exception returned from %s to caller:", self, exc_info=sys.exc_info())
+                envelope.reply_to.set_exception()
+            else:
+                self._handle_failure(*sys.exc_info())
+                try:
+                    self.on_failure(*sys.exc_info())
+                except Exception:
+                    self._handle_failure(*sys.exc_info())
+        except BaseException as exc:
+            worker = current_worker()
+            if worker is not None and worker.guest:
+                # a KeyboardInterrupt (or SystemExit) of the thread that lent itself to this
+                # actor belongs to that thread: the actor fails (its supervisor hears of it,
+                # as after any crash) and the interrupt goes on up the caller's stack
+                logger.warning("%r while %s ran on %s; the actor stops as after a crash", exc,
+                               self, threading.current_thread().name)
+                self._handle_failure(*sys.exc_info())
+                try:
+                    self.on_failure(*sys.exc_info())
+                except Exception:
+                    self._handle_failure(*sys.exc_info())
+                raise
+            logger.debug("%r in %s. Stopping all actors.", exc, self)
+            self._stop()
+            ActorRegistry.stop_all(block=False)  # a worker must not wait on other actors
+
+
+def tell_and_run(ref: pykka.ActorRef[Any], message: Any) -> None:
+    """Tell ``ref`` ``message``; when ``ref`` is an idle pooled actor, handle it right here.
+
+    For threads that hand over work they read themselves (the reactor): the handler runs on
+    the calling thread instead of waking a pool worker, one thread hand-off fewer, with the
+    actor's order and one-message-at-a-time guarantees kept. From a pool worker, or for any
+    other actor, it is a plain ``tell``. Raises ``pykka.ActorDeadError`` like ``tell``.
+    """
+    inbox = ref.actor_inbox
+    worker = current_worker()
+    if not isinstance(inbox, PooledInbox) or (
+            worker is not None and (worker.guest or worker.pool is inbox._pool)):
+        ref.tell(message)
+        return
+    if not ref.is_alive():
+        raise ActorDeadError(f"{ref} not found")
+    inbox.put_and_run(_Tell(message))
+
+
+class _Tell:
+    """A told message, as the inbox stores it (pykka's envelope without a reply)."""
+
+    __slots__ = ("message", "reply_to")
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+        self.reply_to: pykka.Future[Any] | None = None

@@ -1,0 +1,1 @@
+"""A realtime session: the user handle, its actor, its supervised tree and its events."""

@@ -1,0 +1,371 @@
+"""SessionActor: the thin actor shell around
+:class:`~realtime_actors.session.core.session_core.SessionCore`.
+
+It owns the core, runs tools on a bounded executor, and fans session events out to subscribers
+(pykka actor refs) and to the handle's event buffer. It runs under the session's supervisor
+next to its :class:`WebSocketActor` (see :mod:`realtime_actors.session.tree`): a lost connection
+is replaced by the supervisor, and the session restores the conversation on the new one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import attrs
+import pykka
+
+from ..durable.checkpointer import take_snapshot
+from ..errors import ProtocolError, RealtimeError
+from ..protocol.server_events_response import ResponseOutputAudioDeltaEvent
+from ..runtime.pooled_actor import PooledActor
+from ..supervision import Supervised, SupervisionLink
+from ..tools.executor import ToolExecutor
+from ..transport.messages import (
+    ConnectionClosed,
+    ConnectionOpened,
+    ModelEvents,
+    SendFailed,
+    SendFrames,
+    ToolDone,
+)
+from ..transport.send_gauge import frames_cost, overflow_message
+from . import events as ev
+from .core.effects import CancelTools, Effect, Emit, RunTool, Send
+from .core.session_core import SessionCore
+from .state import SessionState
+
+logger = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 5.0
+_SENDING = frozenset({"send_message", "send_audio", "send_raw_event"})
+"""Commands refused while the connection's outgoing buffer is over its high-water mark."""
+_CORE_COMMANDS = frozenset({*_SENDING, "update_session", "interrupt"})
+"""Commands carried out by the ``SessionCore`` method of the same name."""
+
+
+@attrs.frozen
+class Command:
+    """A user call on the session, sent with ``ask`` by the :class:`Session` handle."""
+
+    name: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = attrs.field(factory=dict)
+    reply: bool = True
+    """False for a ``tell``: nobody waits, so user-level errors become error events."""
+    prepaid: int = 0
+    """Bytes the handle already added to the send gauge when it admitted the call (a told
+    ``send_audio``): the frames it produces are not counted again."""
+
+
+class QueueFullError(RealtimeError):
+    """The session is disconnected and its queue of pending calls is full, or the
+    connection's outgoing buffer is over its high-water mark."""
+
+
+class SessionActor(PooledActor, Supervised):
+    """Agent state, tools, handoffs, history and the deferred ``response.create``.
+
+    Its state lives in a :class:`SessionState` that outlives one incarnation, so a restart
+    after a crash carries the conversation, the subscribers and the queued calls over.
+    """
+
+    guest_runs = False  # runs user code (guardrails, handoffs): on the pool's workers only
+
+    def guest_may_handle(self, message: Any) -> bool:
+        """The messages that run no user code may be handled by the thread that tells them
+        (``tell_and_run``: a caller's ``send_audio``, the reactor's audio deltas); every
+        other one runs on the pool's workers."""
+        if type(message) is Command:
+            return message.name == "send_audio"
+        if type(message) is ModelEvents:
+            return all(type(e) is ResponseOutputAudioDeltaEvent for e in message.events)
+        return False
+
+    def __init__(self, state: SessionState, *, link: SupervisionLink | None = None) -> None:
+        super().__init__(link=link)
+        self._state = state
+        self._run_config = state.run_config
+        self._sink = state.sink
+        self._subscribers = state.subscribers
+        self._outbox = state.outbox
+        self._executor = ToolExecutor(max_workers=state.run_config.max_tool_workers,
+                                      default_timeout_s=state.run_config.tool_timeout_s)
+        self._ws: pykka.ActorRef[Any] | None = None
+        self._prepaid = 0
+        """Gauge bytes the command being handled brought along (see ``Command.prepaid``)."""
+
+    @property
+    def core(self) -> SessionCore:
+        """The session's state machine."""
+        return self._state.core
+
+    # ------------------------------------------------------------------ lifecycle
+    def setup(self) -> None:
+        """First start: announce the connection attempt. After a crash: recover the core."""
+        if self._state.incarnations == 0:
+            self._emit(ev.ConnectionEvent(status="connecting"))
+        else:
+            self._emit(ev.ErrorEvent(
+                message="the session actor crashed and was restarted; the conversation is "
+                        "restored on a new connection", source="session", code="session_restarted"))
+            self._apply(self.core.on_disconnected())
+            self._apply(self.core.abandon_tools("the session restarted"))
+        self._state.incarnations += 1
+
+    def teardown(self) -> None:
+        """Cancel tools; on a final stop emit the last events."""
+        self._apply(self.core.close() if not self.crashed else [CancelTools()])
+        self._executor.shutdown(timeout=STOP_TIMEOUT_S)
+        if self.crashed:
+            self._emit(ev.ErrorEvent(message="internal error in the session actor",
+                                     source="session", code="internal_error",
+                                     recoverable=self._link is not None))
+            if self._link is not None:
+                return  # the supervisor restarts the session; nothing has ended yet
+        if self._state.give_up_reason is not None:
+            self._emit(ev.ErrorEvent(
+                message=f"gave up reconnecting: {self._state.give_up_reason}",
+                source="connection", code="reconnect_failed", recoverable=False))
+            self._end(f"gave up: {self._state.give_up_reason}")
+        else:
+            self._end(self._state.end_reason or ("internal error" if self.crashed else "closed"))
+
+    def _end(self, reason: str) -> None:
+        if not self._state.ended:
+            self._state.ended = True
+            self._emit(ev.SessionEndedEvent(reason=reason))
+
+    def _end_session(self, reason: str) -> None:
+        """End for good: stop the whole tree (the supervisor stops us after this message)."""
+        self._state.end_reason = reason
+        if self._link is not None:
+            self._link.supervisor.stop(block=False)
+        else:
+            self.stop()
+
+    # ------------------------------------------------------------------ messages
+    def on_receive(self, message: Any) -> Any:
+        """Dispatch connection reports, tool results and user commands."""
+        if isinstance(message, ModelEvents):
+            for event in message.events:
+                if isinstance(event, ProtocolError):
+                    self._emit(ev.ErrorEvent(message=str(event), source="protocol",
+                                             code="malformed_frame"))
+                else:
+                    self._apply(self.core.on_server_event(event))
+        elif isinstance(message, ToolDone):
+            outcome = message.outcome
+            self._apply(self.core.on_tool_outcome(outcome.call_id, outcome.output, outcome.ok,
+                                                  error=outcome.error))
+        elif isinstance(message, Command):
+            self._prepaid = message.prepaid
+            try:
+                return self._run_command(message)
+            finally:
+                if self._prepaid:  # not spent on frames to the socket (queued, or refused)
+                    self._state.gauge.release(self._prepaid)
+                    self._prepaid = 0
+        elif isinstance(message, ConnectionOpened):
+            self._on_opened(message)
+        elif isinstance(message, ConnectionClosed):
+            self._on_closed(message)
+        elif isinstance(message, SendFailed):
+            self._emit(ev.ErrorEvent(message=f"send failed: {message.error}", source="send",
+                                     code=type(message.error).__name__))
+        else:
+            logger.warning("SessionActor got an unexpected message: %r", type(message))
+        return None
+
+    def _run_command(self, command: Command) -> Any:
+        if command.reply:
+            return self._command(command)
+        try:
+            self._command(command)
+        except QueueFullError as exc:  # already reported as an ErrorEvent
+            logger.warning("%s", exc)
+        except RealtimeError as exc:
+            self._emit(ev.ErrorEvent(message=str(exc), source="send",
+                                     code=type(exc).__name__))
+        return None
+
+    def _on_opened(self, message: ConnectionOpened) -> None:
+        self._ws = message.connection
+        queued = {frame["item"].get("id") for frame in self._outbox
+                  if frame.get("type") == "conversation.item.create"
+                  and isinstance(frame.get("item"), dict)}
+        # session.update, the restore, then what never reached the lost connection
+        self._apply(self.core.on_connected(
+            queued_item_ids=queued, queued_event_ids={f.get("event_id") for f in self._outbox}))
+        outbox = list(self._outbox)
+        self._outbox.clear()
+        if outbox:
+            self._send(outbox)
+        self._apply(self.core.resume_after_restore())
+        self._emit(ev.ConnectionEvent(status="connected", attempt=self._state.attempt))
+        self._state.attempt = 0
+
+    def _on_closed(self, message: ConnectionClosed) -> None:
+        self._ws = None
+        self._state.gauge.reset()  # what the lost connection held is resent or restored
+        policy = self._run_config.reconnect
+        retry = message.recoverable and policy.enabled and self._link is not None
+        was_connected = self.core.connected
+        if message.protocol_error:
+            self._emit(ev.ErrorEvent(
+                message=f"the server broke the websocket protocol; closed with code "
+                        f"{message.code}: {message.reason}", source="protocol",
+                code="message_too_big" if message.code == 1009 else "protocol_violation",
+                recoverable=retry))
+        self._apply(self.core.on_disconnected(resume=policy.resume_responses))
+        if self.core.closed or self._state.ended or message.requested:
+            return
+        never_connected = (self.core.connections == 0
+                           and not self._run_config.retry_first_connection)
+        if retry and not never_connected:
+            self._state.attempt += 1
+            reason = "session_expired" if self.core.expiring else message.reason
+            logger.info("connection lost (%s); reconnecting, attempt %d", reason,
+                        self._state.attempt)
+            self._emit(ev.ConnectionEvent(status="reconnecting", attempt=self._state.attempt,
+                                          reason=reason))
+            return
+        if never_connected and message.handshake_status is None:
+            text = f"could not connect: {message.reason.removeprefix('connect failed: ')}"
+            code = "connect_failed"
+        elif message.handshake_status is not None:
+            text = f"handshake rejected with HTTP {message.handshake_status}"
+            code = f"http_{message.handshake_status}"
+        elif not message.abnormal and was_connected:
+            text = f"the server closed the connection (code {message.code})"
+            code = f"close_{message.code}"
+        else:
+            text = f"connection closed (code {message.code}): {message.reason}"
+            code = f"close_{message.code}"
+        self._emit(ev.ErrorEvent(message=text, source="connection", code=code,
+                                 recoverable=False))
+        self._emit(ev.ConnectionEvent(status="disconnected", reason=message.reason))
+        self._end_session(text)
+
+    # ------------------------------------------------------------------ commands
+    def _command(self, command: Command) -> Any:
+        name = command.name
+        if name in _CORE_COMMANDS:  # first: send_audio is the hot path
+            if command.reply and name in _SENDING and self._state.gauge.full():
+                # (a told command was admitted by the handle already: never dropped here)
+                self._report_overflow(name)
+                raise QueueFullError(overflow_message(self._state.gauge, name))
+            effects = getattr(self.core, name)(*command.args, **command.kwargs)
+            if not self._is_connected():
+                self._check_pending(effects, name)
+            self._apply(effects)
+            return None
+        if name == "subscribe":
+            ref = command.args[0]
+            if ref not in self._subscribers:
+                self._subscribers.append(ref)
+            return None
+        if name == "unsubscribe":
+            ref = command.args[0]
+            if ref in self._subscribers:
+                self._subscribers.remove(ref)
+            return None
+        if name == "history":
+            return self.core.history.snapshot()
+        if name == "current_agent":
+            return self.core.agent
+        if name == "snapshot":
+            return take_snapshot(self._state)
+        if name == "close":
+            self._end_session("closed")
+            return None
+        if name == "report_overflow":
+            self._report_overflow(*command.args)
+            return None
+        raise ValueError(f"unknown session command {name!r}")
+
+    def _check_pending(self, effects: list[Effect], name: str) -> None:
+        """Refuse a command whose frames would overflow the queue kept while disconnected."""
+        queued = sum(isinstance(e, Send) for e in effects)
+        limit = self._run_config.pending_limit
+        if queued and len(self._outbox) + queued > limit:
+            self._emit(ev.ErrorEvent(
+                message=f"not connected and {limit} events are already queued; "
+                        f"refusing {name}", source="send", code="queue_full"))
+            raise QueueFullError(f"the session is not connected and its queue is full "
+                                 f"({limit} events); {name} was not sent")
+
+    def _report_overflow(self, name: str) -> None:
+        self._emit(ev.ErrorEvent(message=overflow_message(self._state.gauge, name), source="send",
+                                 code="queue_full"))
+
+    def _is_connected(self) -> bool:
+        return self._ws is not None and self.core.connected
+
+    # ------------------------------------------------------------------ effects
+    def _apply(self, effects: list[Effect]) -> None:
+        frames: list[dict[str, Any]] = []
+        for effect in effects:
+            if isinstance(effect, Send):
+                frames.append(effect.frame)
+                continue
+            if frames:
+                self._send(frames)
+                frames = []
+            if isinstance(effect, Emit):
+                self._emit(effect.event)
+            elif isinstance(effect, RunTool):
+                self._executor.submit(
+                    effect.tool, effect.call_id, effect.name, effect.arguments, effect.context,
+                    on_done=self._tool_done_callback(),
+                )
+            elif isinstance(effect, CancelTools):
+                self._executor.cancel_all()
+        if frames:
+            self._send(frames)
+
+    def _tool_done_callback(self) -> Any:
+        ref = self.actor_ref
+
+        def on_done(outcome: Any) -> None:
+            try:
+                ref.tell(ToolDone(outcome))
+            except pykka.ActorDeadError:
+                logger.info("tool %s finished after the session ended", outcome.name)
+
+        return on_done
+
+    def _send(self, frames: list[dict[str, Any]]) -> None:
+        if not self._is_connected():
+            limit = self._run_config.pending_limit
+            if len(self._outbox) + len(frames) > limit:
+                self._emit(ev.ErrorEvent(
+                    message=f"not connected and {limit} events are already queued; "
+                            f"dropping {len(frames)}", source="send", code="queue_full"))
+                return
+            self._outbox.extend(frames)
+            return
+        gauge = self._state.gauge
+        cost = frames_cost(frames)
+        prepaid = min(cost, self._prepaid)
+        self._prepaid -= prepaid
+        gauge.add(cost - prepaid)
+        try:
+            self._ws.tell(SendFrames(tuple(frames), gauge, cost))  # type: ignore[union-attr]
+        except pykka.ActorDeadError:
+            gauge.release(cost)
+            self._outbox.extend(frames)  # the connection is going; they go on the next one
+
+    def _emit(self, event: ev.SessionEvent) -> None:
+        self._sink.put(event)
+        dead = []
+        for ref in self._subscribers:
+            try:
+                ref.tell(event)
+            except pykka.ActorDeadError:
+                dead.append(ref)
+        for ref in dead:
+            logger.warning("dropping dead subscriber %s", ref)
+            self._subscribers.remove(ref)
+            self._emit(ev.ErrorEvent(message=f"subscriber {ref.actor_urn} is dead; unsubscribed",
+                                     source="subscriber", code="subscriber_dead"))

@@ -1,0 +1,434 @@
+"""The realtime session's state machine: pure, synchronous, no sockets or threads.
+
+:class:`SessionCore` takes user commands and parsed server events and returns *effects*
+(frames to send, events to emit, tools to run). The :class:`~realtime_actors.session.actor.
+SessionActor` is a thin shell that carries the effects out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+import attrs
+
+from ...agents.agent import (
+    RealtimeAgent,
+    RunContext,
+    all_tool_definitions,
+    resolve_instructions,
+)
+from ...agents.guardrails import GuardrailChecker
+from ...audio.playback import AudioDeliveryEstimator, PlaybackTracker
+from ...errors import AudioFormatError, ConfigError
+from ...protocol import client_events as ce
+from ...protocol import item_builders as ib
+from ...protocol.audio_config import AudioFormat
+from ...protocol.server_events_misc import ServerErrorEvent
+from ...protocol.session_config import UNSET, SessionModelSettings
+from ...tools.function_tool import ToolContext
+from ...transport.reconnect import restore_items
+from .. import events as ev
+from ..run_config import RunConfig
+from .effects import CancelTools, Effect, Emit, Send
+from .events_map import ServerEventMapper
+from .history import History, item_from_wire
+from .input_journal import InputAudioJournal
+from .responses import ResponseTracker
+from .tool_calls import ToolCallsMixin
+
+logger = logging.getLogger(__name__)
+
+class SessionCore(ToolCallsMixin):
+    """All state of one realtime session. Every method returns the effects to carry out."""
+
+    def __init__(
+        self,
+        agent: RealtimeAgent,
+        run_config: RunConfig,
+        *,
+        playback_tracker: PlaybackTracker | None = None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.agent = agent
+        self.run_config = run_config
+        self.context = RunContext(context=run_config.context)
+        self.overrides = SessionModelSettings()
+        self.history = History()
+        self.responses = ResponseTracker()
+        self.playback_tracker = playback_tracker
+        self.estimator = AudioDeliveryEstimator()
+        self.clock = clock
+        guardrails = tuple(run_config.output_guardrails) + tuple(agent.output_guardrails)
+        self.guardrails = GuardrailChecker(
+            guardrails, debounce_chars=run_config.guardrail_debounce_chars
+        )
+        self.connected = False
+        self.closed = False
+        self.audio_item: tuple[str, int] | None = None
+        """(item_id, content_index) of the output audio being delivered, until interrupted."""
+        self.audio_done = True
+        self.tripped_responses: set[str] = set()
+        self.handled_calls: set[str] = set()
+        self.running_tools: dict[str, ToolContext] = {}
+        self.tool_calls: dict[str, tuple[str, str]] = {}
+        self.configured = False
+        self.response_agent: dict[str, RealtimeAgent] = {}
+        self.advertised_tools: frozenset[str] = frozenset()
+        """Tool names of the last ``session.update``: a handoff the model calls must be one."""
+        self.connections = 0
+        """How many connections this session has opened (more than one after a reconnect)."""
+        self.unconfirmed: dict[str, dict[str, Any]] = {}
+        """Items we created that the server has not acknowledged yet, by item id: re-sent on
+        the next connection if the current one is lost first."""
+        self.cut_items: set[str] = set()
+        """Output items a dropped connection cut off: not restored (the response is redone)."""
+        self.resume_response = False
+        self.expiring = False
+        self.journal = InputAudioJournal(run_config.replay_audio_limit)
+        """Input audio the server has not acknowledged yet (replayed after a drop)."""
+        self.response_items: dict[str, dict[str, bool]] = {}
+        """Output items of each active response: item id -> arrived complete."""
+        self.unanswered_turn = False
+        """A committed user turn that server VAD will answer, and no response started yet."""
+        self._ids = itertools.count(1)
+        self._mapper = ServerEventMapper(self)
+
+    # ------------------------------------------------------------------ helpers
+    def next_event_id(self) -> str:
+        """A client event id unique within this session."""
+        return f"rtc_{next(self._ids)}"
+
+    def send(self, frame: dict[str, Any]) -> Send:
+        """Wrap a frame with our own event id (for error correlation) as a Send effect.
+
+        A created item gets a client id (unless it has one) and is remembered until the server
+        acknowledges it, so a connection lost in between loses nothing.
+        """
+        frame.setdefault("event_id", self.next_event_id())
+        if frame.get("type") == "conversation.item.create" and isinstance(frame.get("item"), dict):
+            item = frame["item"] = dict(frame["item"])
+            item_id = item.setdefault("id", f"item_{uuid.uuid4().hex[:24]}")
+            self.unconfirmed[item_id] = frame
+        return Send(frame)
+
+    def effective_settings(self) -> SessionModelSettings:
+        """Run config, then the current agent (instructions, tools), then user overrides.
+
+        A forced ``tool_choice`` naming a tool the current agent lacks (typically a handoff
+        tool forced for the first agent) is dropped with a warning rather than sent stale.
+        """
+        agent_part = SessionModelSettings(
+            instructions=resolve_instructions(self.agent, self.context),
+            tools=tuple(all_tool_definitions(self.agent, self.context)),
+        )
+        layers = [self.run_config.model_settings]
+        if isinstance(self.agent.model_settings, SessionModelSettings):
+            layers.append(self.agent.model_settings)
+        layers += [agent_part, self.overrides]
+        try:
+            return _merge_all(layers)
+        except ConfigError as exc:
+            if "tool_choice" not in str(exc):
+                raise
+            logger.warning("dropping tool_choice for agent %r: %s", self.agent.name, exc)
+            return _merge_all([attrs.evolve(layer, tool_choice=UNSET) for layer in layers])
+
+    def session_update(self) -> Send:
+        """The ``session.update`` for the current agent and settings (``model`` only in the
+        first one: it cannot change mid-session)."""
+        first = not self.configured
+        self.configured = True
+        settings = self.effective_settings()
+        self._configure_journal(settings)
+        self.follow_output_format(settings)
+        tools = settings.tools if isinstance(settings.tools, tuple) else ()
+        self.advertised_tools = frozenset(
+            name for name in (getattr(t, "name", None) for t in tools) if isinstance(name, str))
+        return self.send(ce.session_update(settings, include_model=first))
+
+    def _configure_journal(self, settings: SessionModelSettings) -> None:
+        fmt = settings.input_audio_format
+        self.journal.set_format("ulaw" if fmt is AudioFormat.G711_ULAW else
+                                "alaw" if fmt is AudioFormat.G711_ALAW else "pcm16")
+        turn = settings.turn_detection
+        if turn is None:
+            self.journal.set_vad(None)
+        else:
+            padding = getattr(turn, "prefix_padding_ms", None) if turn is not UNSET else None
+            self.journal.set_vad(padding if isinstance(padding, int | float) else 300)
+
+    def request_response(self) -> list[Effect]:
+        """Send ``response.create`` now, or defer it until the active response ends."""
+        event_id = self.next_event_id()
+        if self.responses.request(event_id):
+            return [Send(ce.response_create(event_id=event_id))]
+        return []
+
+    def error(self, message: str, source: str, **fields: Any) -> Emit:
+        """An ErrorEvent effect."""
+        return Emit(ev.ErrorEvent(message=message, source=source, **fields))
+
+    # ------------------------------------------------------------------ connection
+    def on_connected(self, queued_item_ids: Collection[str | None] = (),
+                     queued_event_ids: Collection[str | None] = ()) -> list[Effect]:
+        """The socket is open: configure the session; on a new connection after a lost one,
+        also restore the conversation, re-send what was never acknowledged and replay the
+        input audio of the unacknowledged turn (except the items in ``queued_item_ids`` and
+        the frames in ``queued_event_ids``, still queued to go after this). Then the caller
+        sends its queued frames and calls :meth:`resume_after_restore`."""
+        self.connected = True
+        self.expiring = False
+        self.connections += 1
+        effects: list[Effect] = [self.session_update()]
+        if self.connections == 1:
+            return effects
+        journal = self.journal
+        # output items the drop cut mid-way are not part of the conversation any more (the
+        # response that carried them is redone)
+        dropped = [item_id for item_id in self.cut_items if self.history.delete(item_id)]
+        self.cut_items.clear()
+        if dropped:
+            effects.append(Emit(ev.HistoryUpdatedEvent(history=self.history.snapshot())))
+        restored = restore_items(self.history.snapshot(), audio=journal.turn_audio)
+        # committed turns the lost connection never confirmed with an item
+        restored += [ib.user_audio_item(audio, item_id=item_id)
+                     for item_id in journal.turn_audio_ids()
+                     if item_id not in self.history
+                     and (audio := journal.turn_audio(item_id)) is not None]
+        for item in restored:
+            effects.append(Send(ce.conversation_item_create(item,
+                                                            event_id=self.next_event_id())))
+        resent = 0
+        for item_id, frame in list(self.unconfirmed.items()):
+            if item_id in self.history:
+                del self.unconfirmed[item_id]  # restored above
+            elif item_id not in queued_item_ids:
+                effects.append(Send(dict(frame, event_id=self.next_event_id())))
+                resent += 1
+        # the input audio the lost connection never acknowledged, before what is queued
+        skip = frozenset(e for e in queued_event_ids if e is not None)
+        replay_ids: list[str] = []
+        for step in journal.replay(skip):
+            frame = (ce.input_audio_buffer_commit() if step.audio is None
+                     else ce.input_audio_buffer_append(step.audio))
+            effects.append(self.send(frame))
+            replay_ids.append(frame["event_id"])
+        journal.restart(skip, replay_ids)
+        logger.info("restored %d items, re-sent %d and replayed %d audio frames on "
+                    "connection %d", len(restored), resent, len(replay_ids), self.connections)
+        return effects
+
+    def resume_after_restore(self) -> list[Effect]:
+        """After the restore and the queued calls: redo the response the drop cut off, unless
+        a queued call already asked for one."""
+        resume, self.resume_response = self.resume_response, False
+        if resume and not self.responses.busy:
+            return self.request_response()
+        return []
+
+    def on_disconnected(self, *, resume: bool = True) -> list[Effect]:
+        """The socket is gone: nothing is in flight any more. The response it cut off is
+        reported as interrupted and (``resume``) redone on the next connection."""
+        self.connected = False
+        self.configured = False
+        effects: list[Effect] = []
+        for response_id in sorted(self.responses.active_ids):
+            agent = self.response_agent.pop(response_id, None) or self.agent
+            effects.append(Emit(ev.AgentEndEvent(agent=agent, response_id=response_id,
+                                                 status="interrupted")))
+        for item in self.history.snapshot():
+            if item.status == "in_progress":
+                self.cut_items.add(item.item_id)
+                self.history.update(item.item_id, status="incomplete")
+        if self.audio_item is not None and not self.audio_done:
+            item_id, index = self.audio_item
+            effects.append(
+                Emit(
+                    ev.AudioInterruptedEvent(
+                        item_id=item_id,
+                        content_index=index,
+                        audio_end_ms=int(self.estimator.played_ms(self.clock())),
+                        reason="disconnected",
+                    )
+                )
+            )
+        self.audio_item = None
+        self.audio_done = True
+        self.resume_response = resume and (self.response_lost() or self.resume_response)
+        self.responses.reset()
+        self.response_items.clear()
+        return effects
+
+    def response_lost(self) -> bool:
+        """Whether the drop lost a response the conversation still needs: one requested and
+        not started, one with an output item cut mid-way (or none yet), or the answer server
+        VAD owed a committed turn. A response whose items all arrived complete is kept as it
+        is (a function call among them is answered by its tool's output)."""
+        tracker = self.responses
+        if tracker.pending or tracker.create_in_flight is not None or self.unanswered_turn:
+            return True
+        for response_id in tracker.active_ids:
+            items = self.response_items.get(response_id)
+            if not items or not all(items.values()):
+                return True
+        return False
+
+    # ------------------------------------------------------------------ user commands
+    def send_message(self, message: str | Mapping[str, Any]) -> list[Effect]:
+        """A user text message (or a full item dict), then a (possibly deferred) response."""
+        if isinstance(message, str):
+            item = ce.user_text_item(message)
+        elif isinstance(message, Mapping):
+            if not isinstance(message.get("type"), str):
+                raise ConfigError("an item dict needs a string 'type' (e.g. 'message')")
+            item = dict(message)
+        else:
+            raise ConfigError(f"send_message takes a str or an item dict, not {type(message)!r}")
+        return [self.send(ce.conversation_item_create(item)), *self.request_response()]
+
+    def send_audio(self, pcm: bytes, *, commit: bool, respond: bool | None) -> list[Effect]:
+        """Append PCM16 bytes to the input buffer; on ``commit`` close the turn.
+
+        After a commit a response is requested when ``respond`` is True, or when it is None
+        and the server will not answer by itself (turn detection off or without
+        ``create_response``).
+        """
+        if len(pcm) % 2:
+            raise AudioFormatError(f"odd-length PCM16 ({len(pcm)} bytes)")
+        effects: list[Effect] = []
+        if pcm:
+            append = self.send(ce.input_audio_buffer_append(pcm))
+            self.journal.appended(append.frame["event_id"], pcm)
+            effects.append(append)
+        if commit:
+            commit_frame = self.send(ce.input_audio_buffer_commit())
+            self.journal.commit_sent(commit_frame.frame["event_id"])
+            effects.append(commit_frame)
+            if respond is None:
+                respond = not self.server_creates_responses()
+            if respond:
+                effects.extend(self.request_response())
+        return effects
+
+    def server_creates_responses(self) -> bool:
+        """Whether server-side turn detection answers committed audio on its own (from the
+        settings layers that can set it: no dynamic instructions or tools are resolved, so
+        no user code runs)."""
+        layers = [self.run_config.model_settings]
+        if isinstance(self.agent.model_settings, SessionModelSettings):
+            layers.append(self.agent.model_settings)
+        turn = _merge_all([attrs.evolve(layer, tools=UNSET, tool_choice=UNSET)
+                           for layer in (*layers, self.overrides)]).turn_detection
+        if turn is None:
+            return False
+        if turn is UNSET:
+            return True  # the server default is server_vad with create_response
+        return turn.create_response is not False
+
+    def send_raw_event(self, frame: Mapping[str, Any]) -> list[Effect]:
+        """Any client event; a raw ``response.create`` goes through the deferral logic."""
+        if not isinstance(frame.get("type"), str):
+            raise ConfigError("a raw event needs a string 'type'")
+        frame = dict(frame)
+        if frame["type"] == "response.create" and len(frame) == 1:
+            return self.request_response()
+        if frame["type"] == "input_audio_buffer.clear":
+            self.journal.cleared()
+        return [self.send(frame)]
+
+    def update_session(self, settings: SessionModelSettings) -> list[Effect]:
+        """Persist overrides (kept across handoffs, except agent-scoped instructions/tools
+        which last until the next handoff) and send a ``session.update``."""
+        self.overrides = self.overrides.merge(settings)
+        if not self.connected:
+            return []  # the session.update sent on connect carries them
+        return [self.session_update()]
+
+    def interrupt(self, reason: str = "client") -> list[Effect]:
+        """Cancel the active response and truncate the audio at the played position."""
+        effects: list[Effect] = []
+        if self.responses.active_ids:
+            effects.append(self.send(ce.response_cancel()))
+        effects.extend(self.truncate_audio(reason))
+        return effects
+
+    def truncate_audio(self, reason: str) -> list[Effect]:
+        """Truncate the output audio being played, once, and emit AudioInterruptedEvent."""
+        if self.audio_item is None:
+            return []
+        item_id, index = self.audio_item
+        self.audio_item = None
+        played = self.played_ms(item_id, index)
+        delivered = self.estimator.delivered_ms()
+        if self.audio_done and played >= delivered:
+            return []  # everything delivered was already played: nothing to cut
+        self.audio_done = True
+        return [
+            self.send(ce.conversation_item_truncate(item_id, int(played), content_index=index)),
+            Emit(
+                ev.AudioInterruptedEvent(
+                    item_id=item_id, content_index=index, audio_end_ms=int(played), reason=reason
+                )
+            ),
+        ]
+
+    def played_ms(self, item_id: str, content_index: int) -> float:
+        """Playback position: the application's tracker if it reported this item, else an
+        estimate from the audio delivered and the time elapsed."""
+        if self.playback_tracker is not None:
+            state = self.playback_tracker.state()
+            if state is not None and state.item_id == item_id:
+                return min(state.played_ms, self.estimator.delivered_ms())
+        return self.estimator.played_ms(self.clock())
+
+    def close(self) -> list[Effect]:
+        """Stop everything the session runs."""
+        self.closed = True
+        for ctx in self.running_tools.values():
+            ctx.cancelled.set()
+        return [CancelTools()]
+
+    # ------------------------------------------------------------------ server events
+    def on_server_event(self, event: Any) -> list[Effect]:
+        """Map one parsed server event to effects."""
+        if isinstance(event, ServerErrorEvent) and event.error.code == "session_expired":
+            # the 60-minute limit: the server closes next and the session rolls over to a
+            # new connection with the conversation restored, so this is not the user's error
+            logger.info("session expired; rolling over to a new connection")
+            self.expiring = True
+            effects = []
+        else:
+            effects = self._mapper.handle(event)
+        if self.run_config.raw_events:
+            effects.append(Emit(ev.RawModelEvent(event=event)))
+        return effects
+
+    def upsert_item(self, wire_item: Mapping[str, Any] | None,
+                    previous_item_id: str | None = None) -> list[Effect]:
+        """Record a server item in the history and emit Added or Updated."""
+        if not isinstance(wire_item, Mapping):
+            return []
+        item = item_from_wire(wire_item)
+        if item is None:
+            return [self.error("conversation item without id or type", "protocol")]
+        self.unconfirmed.pop(item.item_id, None)
+        if self.history.upsert(item, previous_item_id):
+            return [Emit(ev.HistoryAddedEvent(item=self.history.get(item.item_id)))]
+        return [Emit(ev.HistoryUpdatedEvent(history=self.history.snapshot()))]
+
+    def follow_output_format(self, settings: SessionModelSettings) -> None:
+        """Count delivered audio in the session's output format (``audio/pcmu`` is 8 bytes
+        per ms, not PCM16's 48), so truncation positions stay right in G.711 sessions."""
+        if settings.output_audio_format is not UNSET:
+            self.estimator.set_audio_format(settings.output_audio_format.to_wire())
+
+
+def _merge_all(layers: list[SessionModelSettings]) -> SessionModelSettings:
+    merged = layers[0]
+    for layer in layers[1:]:
+        merged = merged.merge(layer)
+    return merged

@@ -1,0 +1,1 @@
+"""Reaching the service: auth headers, TLS, the connection actor, reconnect rules."""
