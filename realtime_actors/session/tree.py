@@ -27,7 +27,7 @@ from ..durable.capture import restore_snapshot
 from ..durable.checkpointer import DEFAULT_CHECKPOINTER, Checkpoint, CheckpointSink
 from ..durable.snapshot import SessionSnapshot
 from ..durable.store import check_session_id
-from ..runtime.pooled_actor import PooledActor
+from ..reactor.core import reactor
 from ..supervision import (
     Address,
     ChildSpec,
@@ -52,10 +52,11 @@ SESSION_CHILD = "session"
 CONNECTION_CHILD = "connection"
 
 
-class SessionSupervisor(PooledActor, Supervisor):
-    """The supervisor of one session tree, run on the shared actor pool like its children."""
+class SessionSupervisor(Supervisor):
+    """The supervisor of one session tree, run on the reactor: its children are library
+    actors (no user code runs in their factories or in ``on_give_up``) and it never blocks."""
 
-    guest_runs = False
+    actor_pool = reactor()
 
 
 @attrs.frozen(kw_only=True)

@@ -1,8 +1,16 @@
-"""Supervisor: an OTP-style supervisor actor on pykka (strategies, restart types, intensity)."""
+"""Supervisor: an OTP-style supervisor actor on pykka (strategies, restart types, intensity).
+
+It never blocks in its loop: children are stopped by a :class:`StopSequencer`, whose stop
+requests come back as messages. While such a stop sequence is in flight, the requests that
+change the children (exit reports, restarts due, start/terminate, stop) wait their turn in
+arrival order; queries (``WhichChildren``, ``GetAddress``) and ``Healthy`` are answered at once.
+So it can run on the reactor thread next to the children it supervises.
+"""
 
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
 import logging
 import random
@@ -13,13 +21,24 @@ from typing import Any
 
 import attrs
 import pykka
+from pykka import messages
 
+from realtime_actors.reactor.core import Reactor
+from realtime_actors.runtime.pooled_actor import PooledActor, _refuse
 from realtime_actors.supervision._child import (
     ChildRecord,
     needs_watchdog,
     start_incarnation,
     start_watchdog,
+    tell_quietly,
 )
+from realtime_actors.supervision._stopping import (
+    ChildStopped,
+    StopSequencer,
+    StopTimedOut,
+    abandon,
+)
+from realtime_actors.supervision._timers import Timers
 from realtime_actors.supervision.address import Address
 from realtime_actors.supervision.backoff import BackoffPolicy
 from realtime_actors.supervision.errors import (
@@ -54,15 +73,22 @@ class _RestartDue:
     token: int
 
 
-class Supervisor(Supervised):
-    """OTP-style supervisor actor.
+_AT_ONCE = frozenset({ChildStopped, StopTimedOut, Healthy, WhichChildren, GetAddress})
+"""Messages handled even while a stop sequence is in flight (the rest wait their turn)."""
+
+
+class Supervisor(PooledActor, Supervised):
+    """OTP-style supervisor actor, a pooled actor (the shared pool unless a subclass names
+    another ``actor_pool``) that never blocks in its loop.
 
     Children are started in order in ``__init__`` (so a child that cannot be constructed makes
-    ``Supervisor.start()`` raise in the caller) and stopped in reverse order on stop. More than
-    ``max_restarts`` restarts within ``max_seconds`` (sliding window) make it give up: call
-    ``on_give_up(reason)``, stop all children in reverse order, set ``gave_up`` and stop with an
-    abnormal exit, which a parent supervisor sees as a crash of this child (escalation).
-    Restarts are delayed by ``backoff`` using ``threading.Timer``; timers are cancelled on stop.
+    ``Supervisor.start()`` raise in the caller) and stopped in reverse order on stop; the stop
+    request is answered once they all have. More than ``max_restarts`` restarts within
+    ``max_seconds`` (sliding window) make it give up: call ``on_give_up(reason)``, stop all
+    children in reverse order, set ``gave_up`` and stop with an abnormal exit, which a parent
+    supervisor sees as a crash of this child (escalation). Restarts are delayed by ``backoff``
+    on timers (the reactor's when it runs there), cancelled on stop. A child that has not
+    stopped within its ``shutdown_timeout_s`` is abandoned (logged) and the supervisor goes on.
     """
 
     def __init__(
@@ -94,20 +120,52 @@ class Supervisor(Supervised):
         self._rng = rng if rng is not None else random.Random()
         self._restarts: collections.deque[float] = collections.deque()
         self._children: dict[str, ChildRecord] = {}  # insertion order == start order
-        self._timers: dict[int, threading.Timer] = {}
+        pool = type(self).actor_pool
+        self._timers = Timers(name, pool if isinstance(pool, Reactor) else None)
         self._tokens = itertools.count(1)
+        self._stopping = StopSequencer(name, self.actor_ref, self._timers, self._tokens,
+                                       on_idle=self._run_waiting)
+        self._waiting: collections.deque[Any] = collections.deque()
+        """Envelopes that arrived during a stop sequence, in arrival order."""
+        self._draining = False
+        self._stop_replies: list[pykka.Future[Any] | None] = []
+        self._reply: pykka.Future[Any] | None = None
         try:
             for spec in children:
                 self._add_child(spec)
         except BaseException:
-            self._shutdown_children()
+            self._stop_started_children()
             raise
 
     # --- message dispatch -------------------------------------------------------------------
+    def _handle_envelope(self, envelope: Any) -> None:
+        """Let requests wait during a stop sequence; take the reply of a stop request or a
+        TerminateChild, answered once the children have stopped (see the module docstring)."""
+        message = envelope.message
+        kind = type(message)
+        if kind not in _AT_ONCE and self._stopping.busy:
+            self._waiting.append(envelope)
+            return
+        if kind is messages._ActorStop or (
+            kind is TerminateChild and message.child_id in self._children
+        ):
+            self._reply, envelope.reply_to = envelope.reply_to, None
+        super()._handle_envelope(envelope)
+
+    def _handle_receive(self, message: Any) -> Any:
+        """pykka's stop request: stop the children in reverse order first."""
+        if isinstance(message, messages._ActorStop):
+            self._stop_replies.append(self._take_reply())
+            self._shut_down(then=self._finish_stop)
+            return None
+        return super()._handle_receive(message)
+
     def on_receive(self, message: Any) -> Any:
         """Handle exit reports, timer messages and requests (see ``spec`` request classes)."""
         if isinstance(message, Exited):
             self._on_exited(message)
+        elif isinstance(message, ChildStopped | StopTimedOut):
+            self._stopping.on_message(message)
         elif isinstance(message, _RestartDue):
             self._on_restart_due(message)
         elif isinstance(message, Healthy):
@@ -121,7 +179,7 @@ class Supervisor(Supervised):
         elif isinstance(message, WhichChildren):
             return self.which_children()
         elif isinstance(message, TerminateChild):
-            self.terminate_child(message.child_id)
+            self._terminate(message.child_id, self._take_reply())
         else:
             logger.warning("%s: dropping unexpected message %r", self.name, type(message))
         return None
@@ -141,15 +199,37 @@ class Supervisor(Supervised):
         ]
 
     def terminate_child(self, child_id: str) -> None:
-        """Stop a child (bounded by its shutdown timeout) and remove it."""
+        """Begin stopping a child (bounded by its shutdown timeout); it is removed once it has
+        stopped. (A ``TerminateChild`` request is answered then.)"""
+        self._terminate(child_id, None)
+
+    def _terminate(self, child_id: str, reply: pykka.Future[Any] | None) -> None:
         child = self._get(child_id)
-        self._stop_child(child)
-        del self._children[child_id]
-        child.address._mark(ChildState.STOPPED)
+        self._stopping.stop([child], functools.partial(self._removed, child, reply))
+
+    def _take_reply(self) -> pykka.Future[Any] | None:
+        """The reply of the request being handled, taken from its envelope to be set later."""
+        reply, self._reply = self._reply, None
+        return reply
 
     def teardown(self) -> None:
-        """Cancel pending restarts and stop the children in reverse start order."""
-        self._shutdown_children()
+        """Cancel pending restarts; stop what is left without waiting (nothing, unless the
+        supervisor itself failed); refuse the requests still waiting."""
+        self._timers.cancel_all()
+        for child in reversed(list(self._children.values())):
+            ref = child.release()
+            if ref is not None and ref.is_alive():
+                logger.warning("%s: ending with child %s still running; asking it to stop",
+                               self.name, child.spec.id)
+                ref.stop(block=False)
+            child.address._mark(ChildState.STOPPED)
+        waiting, self._waiting = list(self._waiting), collections.deque()
+        for envelope in waiting:
+            _refuse(envelope, self)
+        replies, self._stop_replies = self._stop_replies, []
+        for reply in replies:
+            if reply is not None:
+                reply.set(None)
 
     # --- child lifecycle --------------------------------------------------------------------
     def _get(self, child_id: str) -> ChildRecord:
@@ -184,35 +264,46 @@ class Supervisor(Supervised):
             child.watchdog = start_watchdog(ref, link)
         logger.debug("%s: started %s generation %d", self.name, child.spec.id, child.generation)
 
-    def _stop_child(self, child: ChildRecord) -> None:
-        """Stop the current incarnation; its own exit report becomes stale."""
-        ref, child.ref = child.ref, None
-        child.state = ChildState.STOPPED
-        child.token = None
-        if ref is None:
-            return
-        try:
-            ref.stop(block=True, timeout=child.spec.shutdown_timeout_s)
-        except pykka.Timeout:
-            logger.warning(
-                "%s: child %s did not stop within %.1f s; abandoning it",
-                self.name,
-                child.spec.id,
-                child.spec.shutdown_timeout_s,
-            )
-        if child.watchdog is not None:
-            child.watchdog.join(timeout=child.spec.shutdown_timeout_s)
-            child.watchdog = None
-
-    def _shutdown_children(self) -> None:
-        for timer in self._timers.values():
-            timer.cancel()
-        for timer in self._timers.values():
-            timer.join(timeout=1.0)
-        self._timers.clear()
+    def _stop_started_children(self) -> None:
+        """``__init__`` failed: stop the children started so far, waiting on the caller's
+        thread (the actor does not run yet)."""
         for child in reversed(list(self._children.values())):
-            self._stop_child(child)
+            ref = child.release()
+            if ref is not None:
+                try:
+                    ref.stop(block=True, timeout=child.spec.shutdown_timeout_s)
+                except pykka.Timeout:
+                    abandon(self.name, child)
             child.address._mark(ChildState.STOPPED)
+
+    # --- stop sequences ---------------------------------------------------------------------
+    def _run_waiting(self) -> None:
+        """Handle the requests that waited for the stop sequence, in order, until one starts
+        another sequence."""
+        if self._draining:
+            return  # the loop below, further up the stack, goes on
+        self._draining = True
+        try:
+            while self._waiting and not self._stopping.busy and not self.actor_stopped.is_set():
+                self._handle_envelope(self._waiting.popleft())
+        finally:
+            self._draining = False
+
+    def _shut_down(self, then: Callable[[], None]) -> None:
+        """Cancel pending restarts and stop every child in reverse start order."""
+        self._timers.cancel_all()
+        self._stopping.stop(list(reversed(self._children.values())), then)
+
+    def _finish_stop(self) -> None:
+        """Every child has stopped: stop as pykka does (``on_stop``, the exit report); the stop
+        requests are answered in ``teardown``."""
+        self._stop()
+
+    def _removed(self, child: ChildRecord, reply: pykka.Future[Any] | None) -> None:
+        del self._children[child.spec.id]
+        child.address._mark(ChildState.STOPPED)
+        if reply is not None:
+            reply.set(None)
 
     # --- exits and restarts -----------------------------------------------------------------
     def _on_exited(self, report: Exited) -> None:
@@ -226,15 +317,11 @@ class Supervisor(Supervised):
             return
         level = logging.WARNING if report.abnormal else logging.INFO
         logger.log(level, "%s: child %s exited: %s", self.name, child.spec.id, report.reason)
-        # Make sure the reported incarnation is really gone (e.g. a report that raced its
-        # death, or a forged one) before another is started.
-        self._stop_child(child)
         restart = child.spec.restart
         if restart is Restart.TEMPORARY or (restart is Restart.TRANSIENT and not report.abnormal):
-            child.state = ChildState.STOPPED
-            child.address._mark(ChildState.STOPPED)
-            if restart is Restart.TEMPORARY:
-                del self._children[child.spec.id]
+            # make sure the reported incarnation is really gone (a report that raced its death,
+            # or a forged one), then retire the child
+            self._stopping.stop([child], functools.partial(self._retired, child))
             return
         if not self._note_restart():
             self._give_up(
@@ -243,9 +330,17 @@ class Supervisor(Supervised):
             )
             return
         group = self._restart_group(child)
-        for other in reversed(group):
-            if other is not child and other.ref is not None:
-                self._stop_child(other)
+        # the reported incarnation first (really gone before another starts), then the rest of
+        # the group in reverse start order
+        order = [child] + [other for other in reversed(group) if other is not child]
+        self._stopping.stop(order, functools.partial(self._restart, child, group))
+
+    def _retired(self, child: ChildRecord) -> None:
+        child.address._mark(ChildState.STOPPED)
+        if child.spec.restart is Restart.TEMPORARY:
+            del self._children[child.spec.id]
+
+    def _restart(self, child: ChildRecord, group: list[ChildRecord]) -> None:
         to_restart: list[ChildRecord] = []
         for member in group:
             if member is not child and member.spec.restart is Restart.TEMPORARY:
@@ -282,20 +377,10 @@ class Supervisor(Supervised):
             self._on_restart_due(message)
             return
         logger.info("%s: restarting %s in %.3f s", self.name, message.child_ids, delay)
-        timer = threading.Timer(delay, self._deliver, args=(message,))
-        timer.name = f"{self.name}-restart-{token}"
-        timer.daemon = True
-        self._timers[token] = timer
-        timer.start()
-
-    def _deliver(self, message: _RestartDue) -> None:
-        try:
-            self.actor_ref.tell(message)
-        except pykka.ActorDeadError:
-            logger.debug("%s: stopped before restart timer fired", self.name)
+        self._timers.start(token, delay, functools.partial(tell_quietly, self.actor_ref, message))
 
     def _on_restart_due(self, message: _RestartDue) -> None:
-        self._timers.pop(message.token, None)
+        self._timers.cancel(message.token)
         for child_id in message.child_ids:
             child = self._children.get(child_id)
             if child is None or child.token != message.token:
@@ -324,6 +409,9 @@ class Supervisor(Supervised):
                 self._on_give_up(reason)
             except Exception:
                 logger.exception("%s: on_give_up callback failed", self.name)
-        self._shutdown_children()
+        self._shut_down(then=functools.partial(self._gave_up, reason))
+
+    def _gave_up(self, reason: str) -> None:
         self.gave_up.set()
-        self.stop_with(f"gave up: {reason}", abnormal=True)
+        self._exit_reason = (True, f"gave up: {reason}")  # what stop_with records
+        self._finish_stop()

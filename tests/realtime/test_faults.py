@@ -9,7 +9,7 @@ import pytest
 import realtime_actors as rt
 from realtime_actors.protocol.server_events_base import UnknownServerEvent
 from realtime_actors.simulator import FaultPlan, Scenario
-from tests.realtime.support import Harness, of_type, text_settings, until
+from tests.realtime.support import WAIT_S, Harness, of_type, text_settings, until
 
 
 def _is_unknown(event: rt.SessionEvent) -> bool:
@@ -77,6 +77,7 @@ def test_connection_lost_without_reconnect_ends_the_session_and_releases_everyth
     statuses = [e.status for e in of_type(events, rt.ConnectionEvent)]
     assert statuses == ["disconnected"]
     assert not session.is_alive()
+    assert session.wait_ended(WAIT_S)  # the supervisor stops once its children have
     # the connection actor is stopped too (the autouse leak check would also catch it)
     assert pykka.ActorRegistry.get_all() == []
     with pytest.raises(rt.SessionClosedError):
