@@ -104,7 +104,8 @@ def request_stop(ref: pykka.ActorRef[Any], on_stopped: Callable[[], None]) -> bo
     """
     if not ref.is_alive():
         return False
-    ref.actor_inbox.put(_StopEnvelope(_StopReply(on_stopped)))
+    inbox: Any = ref.actor_inbox  # takes any object of the envelope's shape
+    inbox.put(_StopEnvelope(_StopReply(on_stopped)))
     return True
 
 

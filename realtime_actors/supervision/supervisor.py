@@ -156,7 +156,8 @@ class Supervisor(PooledActor, Supervised):
         """pykka's stop request: stop the children in reverse order first."""
         if isinstance(message, messages._ActorStop):
             self._stop_replies.append(self._take_reply())
-            self._shut_down(then=self._finish_stop)
+            # then stop as pykka does (on_stop: teardown answers the stop requests)
+            self._shut_down(then=self._stop)
             return None
         return super()._handle_receive(message)
 
@@ -294,11 +295,6 @@ class Supervisor(PooledActor, Supervised):
         self._timers.cancel_all()
         self._stopping.stop(list(reversed(self._children.values())), then)
 
-    def _finish_stop(self) -> None:
-        """Every child has stopped: stop as pykka does (``on_stop``, the exit report); the stop
-        requests are answered in ``teardown``."""
-        self._stop()
-
     def _removed(self, child: ChildRecord, reply: pykka.Future[Any] | None) -> None:
         del self._children[child.spec.id]
         child.address._mark(ChildState.STOPPED)
@@ -392,14 +388,8 @@ class Supervisor(PooledActor, Supervised):
                 logger.warning("%s: restart of %s failed: %r", self.name, child_id, exc)
                 # Treat as a crash of the new incarnation, via the inbox (no recursion).
                 child.state = ChildState.RUNNING
-                self.actor_ref.tell(
-                    Exited(
-                        child_id=child_id,
-                        generation=child.generation,
-                        abnormal=True,
-                        reason=f"start failed: {exc!r}",
-                    )
-                )
+                self.actor_ref.tell(Exited(child_id=child_id, generation=child.generation,
+                                           abnormal=True, reason=f"start failed: {exc!r}"))
 
     def _give_up(self, reason: str) -> None:
         logger.error("%s: giving up: %s", self.name, reason)
@@ -414,4 +404,4 @@ class Supervisor(PooledActor, Supervised):
     def _gave_up(self, reason: str) -> None:
         self.gave_up.set()
         self._exit_reason = (True, f"gave up: {reason}")  # what stop_with records
-        self._finish_stop()
+        self._stop()

@@ -251,7 +251,8 @@ def test_connect_refused_at_start_is_retried_then_gives_up(harness: Harness) -> 
 
 def test_queue_overflow_while_disconnected_is_a_clear_error(harness: Harness) -> None:
     slow = rt.ReconnectPolicy(initial_delay_s=5.0, max_delay_s=5.0)
-    session = start(harness, FaultPlan(drop_after_events=1), reconnect=slow,
+    # the drop comes after session.updated: the session.update has left, the queue is empty
+    session = start(harness, FaultPlan(drop_after_events=2), reconnect=slow,
                     pending_limit=3)
     until(session, status_is("reconnecting"))
     session.send_message("one")  # item + response.create

@@ -113,3 +113,46 @@ def crash_and_wait_restart(address: Any, recorder: Recorder, name: str) -> int:
     address.wait_running(timeout=TIMEOUT, after_generation=old)
     return old + 1
 
+
+
+class SlowStopper(Supervised):
+    """A child whose teardown waits for ``release`` (bounded): a stop that hangs."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        recorder: Recorder,
+        release: threading.Event,
+        link: SupervisionLink | None = None,
+    ) -> None:
+        super().__init__(link=link)
+        self._name = name
+        self._recorder = recorder
+        self._release = release
+
+    def setup(self) -> None:
+        self._recorder.add(("started", self._name, self.generation))
+
+    def teardown(self) -> None:
+        self._recorder.add(("stopping", self._name, self.generation))
+        self._release.wait(TIMEOUT * 2)  # bounded: a test that forgets to release still ends
+        self._recorder.add(("stopped", self._name, self.generation))
+
+    def on_receive(self, message: Any) -> Any:
+        if message == "crash":
+            raise RuntimeError("boom")
+        return self.generation
+
+
+def slow_spec(
+    name: str, recorder: Recorder, release: threading.Event, **spec_options: Any
+) -> ChildSpec:
+    """A ChildSpec for a SlowStopper named ``name``."""
+    spec_options.setdefault("shutdown_timeout_s", TIMEOUT)
+    return ChildSpec(
+        id=name,
+        actor_class=SlowStopper,
+        kwargs={"name": name, "recorder": recorder, "release": release},
+        **spec_options,
+    )
