@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
+from ..version import __version__
 from . import bridge_cmd, chat, probe, simulator_cmd
 from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
 

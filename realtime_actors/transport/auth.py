@@ -25,6 +25,7 @@ from typing import Literal
 import attrs
 
 from realtime_actors.errors import AuthError, ConfigError
+from realtime_actors.version import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -231,8 +232,6 @@ def resolve_api_key(
 
 def default_user_agent() -> str:
     """Return ``realtime-actors/<version> python/<python version>``."""
-    from realtime_actors import __version__
-
     return f"realtime-actors/{__version__} python/{platform.python_version()}"
 
 

@@ -21,7 +21,6 @@ import pykka
 import websocket
 from websockets.frames import Opcode
 
-from .. import __version__
 from ..errors import RealtimeError
 from ..protocol.encoding import encode_event
 from ..reactor import Connection, Connector, FrameProtocolError, reactor
@@ -78,13 +77,6 @@ class ConnectOptions:
     close_timeout_s: float = 2.0
     sslopt: Mapping[str, Any] = attrs.field(factory=dict)
     limits: TransportLimits = attrs.field(factory=TransportLimits)
-
-
-def default_user_agent() -> str:
-    """The User-Agent realtime-actors sends."""
-    import platform
-
-    return f"realtime-actors/{__version__} Python/{platform.python_version()}"
 
 
 class WebSocketActor(PooledActor, Supervised):
