@@ -11,30 +11,28 @@ import numpy as np
 
 from realtime_actors.audio.pcm import SAMPLE_RATE, pcm16_from_bytes, to_pcm16_bytes
 from realtime_actors.audio.vad import EnergyVad, Vad, VadEvent
-from realtime_actors.errors import ConfigError
+from realtime_actors.validation import INTEGER, NUMBER, checked
 
 logger = logging.getLogger(__name__)
 
 _BYTES_PER_MS = 2 * SAMPLE_RATE // 1000
 
 
-def _positive(_i: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigError(f"{attribute.name} must be positive, got {value!r}")
+_POSITIVE = checked(NUMBER, attrs.validators.gt(0))
 
 
 @attrs.frozen(kw_only=True)
 class VADSettings:
     """Energy voice-activity detection on 24 kHz PCM16 frames."""
 
-    threshold: float = attrs.field(default=500.0, validator=_positive)
+    threshold: float = attrs.field(default=500.0, validator=_POSITIVE)
     """RMS level (int16 units) above which a frame counts as speech."""
-    silence_ms: int = attrs.field(default=500, validator=_positive)
+    silence_ms: int = attrs.field(default=500, validator=_POSITIVE)
     """Silence that ends a turn."""
-    min_speech_ms: int = attrs.field(default=100, validator=_positive)
+    min_speech_ms: int = attrs.field(default=100, validator=_POSITIVE)
     """Shorter bursts of sound are dropped as noise."""
-    frame_ms: int = attrs.field(default=20, validator=_positive)
-    pre_roll_ms: int = attrs.field(default=60, validator=attrs.validators.ge(0))
+    frame_ms: int = attrs.field(default=20, validator=_POSITIVE)
+    pre_roll_ms: int = attrs.field(default=60, validator=checked(INTEGER, attrs.validators.ge(0)))
     """Audio kept from before the first speech frame, so onsets are not cut."""
 
 
