@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 import pykka
 
+from realtime_actors.runtime.tell import tell_if_alive
 from realtime_actors.supervision.address import Address
 from realtime_actors.supervision.spec import ChildSpec, ChildState, Exited, SupervisionLink
 
@@ -67,10 +68,8 @@ def start_watchdog(child_ref: pykka.ActorRef[Any], link: SupervisionLink) -> thr
             abnormal=True,
             reason="actor stopped (seen by watchdog)",
         )
-        try:
-            link.supervisor.tell(report)
-        except pykka.ActorDeadError:
-            logger.debug("supervisor gone; watchdog report for %s dropped", link.child_id)
+        tell_if_alive(link.supervisor, report, logger,
+                      "supervisor gone; watchdog report for %s dropped", link.child_id)
 
     thread = threading.Thread(
         target=watch, name=f"watchdog-{link.child_id}-{link.generation}", daemon=True

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import pykka
 
+from realtime_actors.runtime.tell import tell_if_alive
 from realtime_actors.supervision._child import (
     ChildRecord,
     needs_watchdog,
@@ -289,10 +290,8 @@ class Supervisor(Supervised):
         timer.start()
 
     def _deliver(self, message: _RestartDue) -> None:
-        try:
-            self.actor_ref.tell(message)
-        except pykka.ActorDeadError:
-            logger.debug("%s: stopped before restart timer fired", self.name)
+        tell_if_alive(self.actor_ref, message, logger,
+                      "%s: stopped before restart timer fired", self.name)
 
     def _on_restart_due(self, message: _RestartDue) -> None:
         self._timers.pop(message.token, None)

@@ -25,6 +25,7 @@ from ..errors import RealtimeError
 from ..protocol.encoding import encode_event
 from ..reactor import Connection, Connector, FrameProtocolError, reactor
 from ..runtime.pooled_actor import PooledActor
+from ..runtime.tell import tell_if_alive
 from ..supervision import Supervised, SupervisionLink
 from .frame_router import DropListener, FrameRouter
 from .limits import TransportLimits
@@ -275,9 +276,6 @@ class WebSocketActor(PooledActor, Supervised):
         return failure or SendResult(True, sent=len(frames))
 
     def _tell_owner(self, message: object) -> None:
-        if self._owner is None:
-            return
-        try:
-            self._owner.tell(message)
-        except pykka.ActorDeadError:
-            logger.debug("owner gone; dropping %s", type(message).__name__)
+        if self._owner is not None:
+            tell_if_alive(self._owner, message, logger, "owner gone; dropping %s",
+                          type(message).__name__)
