@@ -121,10 +121,6 @@ class PipelineActor(Supervised):
         self._runs[run_id] = (result, self._workers.start(target, name=f"voice-run-{run_id}"))
         return result
 
-    def active_runs(self) -> int:
-        """How many runs have not finished yet."""
-        return len(self._runs)
-
     def on_receive(self, message: Any) -> Any:
         """Start runs (:class:`StartRun`) and handle a run worker's end-of-run notice."""
         if isinstance(message, StartRun):

@@ -30,7 +30,6 @@ from ..supervision import Supervised, SupervisionLink
 from .frame_router import DropListener, FrameRouter
 from .limits import TransportLimits
 from .messages import (
-    CloseConnection,
     ConnectionClosed,
     SendFailed,
     SendFrames,
@@ -213,8 +212,6 @@ class WebSocketActor(PooledActor, Supervised):
             self._on_opened(message.socket)
         elif isinstance(message, SocketClosed):
             self._on_reader_closed(message)
-        elif isinstance(message, CloseConnection):
-            self.close(message.code, message.reason)
         else:
             logger.warning("WebSocketActor got an unexpected message: %r", type(message))
         return None
