@@ -6,26 +6,17 @@ import logging
 import queue
 from typing import Any
 
-import pykka
 import pytest
 
 from realtime_actors.runtime.tell import tell_if_alive
+from tests.realtime.support import Collector
 
 WAIT_S = 5.0
 
 
-class Inbox(pykka.ThreadingActor):
-    def __init__(self, got: queue.Queue[Any]) -> None:
-        super().__init__()
-        self.got = got
-
-    def on_receive(self, message: Any) -> None:
-        self.got.put(message)
-
-
 def test_a_live_actor_gets_the_message(caplog: pytest.LogCaptureFixture) -> None:
     got: queue.Queue[Any] = queue.Queue()
-    ref = Inbox.start(got)
+    ref = Collector.start(got)
     try:
         with caplog.at_level(logging.DEBUG, logger="test.tell"):
             assert tell_if_alive(ref, "hello", logging.getLogger("test.tell"), "gone") is True
@@ -38,7 +29,7 @@ def test_a_live_actor_gets_the_message(caplog: pytest.LogCaptureFixture) -> None
 def test_a_stopped_actor_drops_the_message_and_the_caller_logs_it(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    ref = Inbox.start(queue.Queue())
+    ref = Collector.start(queue.Queue())
     ref.stop()
     log = logging.getLogger("test.tell")
     with caplog.at_level(logging.DEBUG, logger="test.tell"):
