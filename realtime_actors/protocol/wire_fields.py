@@ -119,15 +119,16 @@ def _reader_for(annotation: object, where: str) -> Read:
     if annotation in _SCALARS:
         return _SCALARS[annotation]
     args = typing.get_args(annotation)
-    if isinstance(annotation, types.UnionType) and len(args) == 2 and args[1] is type(None):
-        build = getattr(args[0], "from_dict", None)
-        if build is not None:
-            return lambda fields, key: fields.obj(key, build)
-    elif typing.get_origin(annotation) is tuple and len(args) == 2 and args[1] is Ellipsis:
-        build = getattr(args[0], "from_dict", None)
-        if build is not None:
-            return lambda fields, key: fields.objects(key, build)
-    raise TypeError(f"{where}: no reader for annotation {annotation!r}")
+    optional = isinstance(annotation, types.UnionType) and len(args) == 2 \
+        and args[1] is type(None)
+    many = typing.get_origin(annotation) is tuple and len(args) == 2 and args[1] is Ellipsis
+    build: Callable[[Any], Any] | None = getattr(args[0], "from_dict", None) if args else None
+    if build is None or not (optional or many):
+        raise TypeError(f"{where}: no reader for annotation {annotation!r}")
+    one_of = build
+    if optional:
+        return lambda fields, key: fields.obj(key, one_of)
+    return lambda fields, key: fields.objects(key, one_of)
 
 
 @attrs.frozen(kw_only=True)

@@ -78,7 +78,7 @@ class ModelConfig:
     protocol error: ``ErrorEvent(source="protocol", code="message_too_big")``, then the
     reconnect rules)."""
     ping_interval_s: float | None = attrs.field(
-        default=20.0, validator=attrs.validators.optional(_POSITIVE))
+        default=20.0, validator=checked(attrs.validators.optional(attrs.validators.gt(0))))
     """Keepalive: after this long without a byte from the server a ping is sent (``None``:
     never); ``ping_timeout_s`` later with still nothing the connection is given up and
     replaced (a half-open TCP connection never reports itself)."""

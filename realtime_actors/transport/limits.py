@@ -27,7 +27,7 @@ class TransportLimits:
     max_message_bytes: int = attrs.field(default=DEFAULT_MAX_MESSAGE_BYTES,
                                          validator=_POSITIVE)
     ping_interval_s: float | None = attrs.field(
-        default=20.0, validator=attrs.validators.optional(_POSITIVE))
+        default=20.0, validator=checked(attrs.validators.optional(attrs.validators.gt(0))))
     ping_timeout_s: float = attrs.field(default=20.0, validator=_POSITIVE)
     send_buffer_bytes: int = attrs.field(default=DEFAULT_SEND_BUFFER_BYTES,
                                          validator=_POSITIVE)
