@@ -5,8 +5,6 @@ Start a session with :func:`run`; see the README for a tour.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from .agents.agent import Handoff, RealtimeAgent, RunContext, agent, handoff, handoff_tool_name
 from .agents.guardrails import GuardrailInput, GuardrailResult, OutputGuardrail
 from .aio import AsyncSession, arun
@@ -95,6 +93,7 @@ from .transport.websocket_actor import (
     SendResult,
     WebSocketActor,
 )
+from .version import __version__
 
 __all__ = [
     "UNSET",

@@ -1,12 +1,16 @@
-"""Shared fixtures: every test must leave no thread and no actor running."""
+"""Shared fixtures: every test must leave no thread and no actor running; ``sim`` is a running
+default simulator (a test folder or module that needs another one defines its own ``sim``)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import pykka
 import pytest
+
+from realtime_actors.simulator import Simulator
 
 
 def _live_threads() -> set[threading.Thread]:
@@ -29,3 +33,10 @@ def no_leaks():
     extra = {t for t in _live_threads() - before}
     assert not leftover_actors, f"test left actors running: {leftover_actors}"
     assert not extra, f"test left threads running: {sorted(t.name for t in extra)}"
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    """A running simulator with the default scenario (its REST server at ``sim.http_url``)."""
+    with Simulator() as simulator:
+        yield simulator

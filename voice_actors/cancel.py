@@ -37,6 +37,10 @@ from voice_actors.errors import VoiceCancelledError
 
 logger = logging.getLogger(__name__)
 
+POLL_S = 0.2
+"""How long a thread of a run blocks (on a queue or a condition) before it checks again
+whether the run was cancelled (or its actor is gone)."""
+
 _BOUND: contextvars.ContextVar[CancelToken | None] = contextvars.ContextVar(
     "voice_actors_cancel_token", default=None
 )

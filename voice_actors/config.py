@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 
 from realtime_actors.errors import ConfigError
+from realtime_actors.validation import INTEGER, NUMBER, checked
 
 DEFAULT_STT_MODEL = "gpt-4o-transcribe"
 DEFAULT_TTS_MODEL = "gpt-4o-mini-tts"
@@ -56,14 +57,8 @@ class TTSSettings:
     """Sentences shorter than this are joined with the next one before synthesis."""
 
 
-def _positive_int(_i: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{attribute.name} must be a positive int, got {value!r}")
-
-
-def _positive_float(_i: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigError(f"{attribute.name} must be a positive number, got {value!r}")
+_POSITIVE_INT = checked(INTEGER, attrs.validators.gt(0))
+_POSITIVE_NUMBER = checked(NUMBER, attrs.validators.gt(0))
 
 
 @attrs.frozen(kw_only=True)
@@ -73,14 +68,14 @@ class VoicePipelineConfig:
     workflow_name: str = "Voice Agent"
     stt_settings: STTSettings = attrs.field(factory=STTSettings)
     tts_settings: TTSSettings = attrs.field(factory=TTSSettings)
-    tts_concurrency: int = attrs.field(default=3, validator=_positive_int)
+    tts_concurrency: int = attrs.field(default=3, validator=_POSITIVE_INT)
     """At most this many sentences are synthesised at the same time."""
-    max_attempts: int = attrs.field(default=3, validator=_positive_int)
+    max_attempts: int = attrs.field(default=3, validator=_POSITIVE_INT)
     """Attempts per request for rate limits (429 ``rate_limit_exceeded``) and 5xx answers."""
-    max_retry_wait_s: float = attrs.field(default=20.0, validator=_positive_float)
+    max_retry_wait_s: float = attrs.field(default=20.0, validator=_POSITIVE_NUMBER)
     """Upper bound on one wait between attempts (``Retry-After`` is capped to it)."""
-    connect_timeout_s: float = attrs.field(default=10.0, validator=_positive_float)
-    read_timeout_s: float = attrs.field(default=60.0, validator=_positive_float)
+    connect_timeout_s: float = attrs.field(default=10.0, validator=_POSITIVE_NUMBER)
+    read_timeout_s: float = attrs.field(default=60.0, validator=_POSITIVE_NUMBER)
     """Longest silence while waiting for (more of) an answer."""
     emit_transcripts: bool = False
     """Also yield :class:`~voice_actors.VoiceStreamEventTranscript` events."""

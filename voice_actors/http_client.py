@@ -19,6 +19,7 @@ from typing import Any
 
 import requests
 
+from realtime_actors.supervision.backoff import backoff_delay
 from realtime_actors.transport.auth import ApiKey, auth_headers
 from realtime_actors.transport.tls import requests_verify
 from voice_actors.cancel import CancelToken, pooled_session
@@ -48,6 +49,8 @@ _QUOTA_CODES = frozenset(
     }
 )
 _CHUNK_BYTES = 4800
+_RETRY_BASE_S = 0.5
+"""First wait between attempts without ``Retry-After``; it doubles with each attempt."""
 
 Send = Callable[[requests.Session], requests.Response]
 """Sends one attempt of a request on the given session."""
@@ -174,10 +177,9 @@ class AudioHTTPClient:
             retryable = isinstance(error, RateLimitError | VoiceServerError)
             if not retryable or attempt >= self._config.max_attempts:
                 raise error
-            delay = min(
-                wait if wait is not None else 0.5 * 2 ** (attempt - 1),
-                self._config.max_retry_wait_s,
-            )
+            cap = self._config.max_retry_wait_s
+            delay = min(wait, cap) if wait is not None else backoff_delay(
+                attempt, base_s=_RETRY_BASE_S, cap_s=cap, jitter=1.0)
             logger.warning(
                 "%s: HTTP %s (%s), retrying in %.2fs (attempt %d of %d)",
                 endpoint, error.status, error.code, delay, attempt + 1, self._config.max_attempts,

@@ -7,9 +7,9 @@ import logging
 from typing import Any
 
 import attrs
-import pykka
 
 from realtime_actors.errors import ConfigError
+from realtime_actors.runtime.tell import tell_if_alive
 from realtime_actors.supervision import Supervised, SupervisionLink
 from voice_actors.config import VoicePipelineConfig
 from voice_actors.errors import PipelineCrashedError, PipelineStoppedError, WorkflowError
@@ -115,17 +115,11 @@ class PipelineActor(Supervised):
                     error = worker.run_single(audio, greet=greet)
             finally:
                 result.mark_stopped()
-                try:
-                    ref.tell(_RunFinished(run_id, error))
-                except pykka.ActorDeadError:
-                    logger.debug("voice run %d ended after its pipeline actor", run_id)
+                tell_if_alive(ref, _RunFinished(run_id, error), logger,
+                              "voice run %d ended after its pipeline actor", run_id)
 
         self._runs[run_id] = (result, self._workers.start(target, name=f"voice-run-{run_id}"))
         return result
-
-    def active_runs(self) -> int:
-        """How many runs have not finished yet."""
-        return len(self._runs)
 
     def on_receive(self, message: Any) -> Any:
         """Start runs (:class:`StartRun`) and handle a run worker's end-of-run notice."""

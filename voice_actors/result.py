@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from voice_actors.cancel import CancelToken
+from voice_actors.cancel import POLL_S, CancelToken
 from voice_actors.errors import PipelineStoppedError, StreamTimeoutError, VoiceCancelledError
 from voice_actors.events import (
     VoiceStreamEvent,
@@ -21,7 +21,6 @@ from voice_actors.events import (
 logger = logging.getLogger(__name__)
 
 _END = object()
-_POLL_S = 0.2
 
 
 class VoiceResult:
@@ -110,13 +109,13 @@ class VoiceResult:
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            wait = _POLL_S
+            wait = POLL_S
             if deadline is not None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     self.finish(StreamTimeoutError(f"no end of the voice run after {timeout}s"))
                     self.token.cancel()
-                    wait = _POLL_S
+                    wait = POLL_S
                 else:
                     wait = min(wait, remaining)
             try:

@@ -12,6 +12,7 @@ import logging
 import queue
 from collections.abc import Callable, Iterable, Iterator
 
+from voice_actors.cancel import POLL_S
 from voice_actors.config import VoicePipelineConfig
 from voice_actors.errors import VoiceCancelledError, VoiceError, WorkflowError
 from voice_actors.http_client import AudioHTTPClient
@@ -26,7 +27,6 @@ from voice_actors.workflow import VoiceWorkflowBase
 logger = logging.getLogger(__name__)
 
 _DONE = object()
-_POLL_S = 0.2
 _JOIN_S = 5.0
 
 Reply = Callable[[], Iterable[str]]
@@ -107,7 +107,7 @@ class RunWorker:
             vad = EnergyVAD(audio.vad)
             while True:
                 self._token.check()
-                chunk = audio.get(timeout=_POLL_S)
+                chunk = audio.get(timeout=POLL_S)
                 if chunk is None:
                     break
                 for utterance in vad.feed(chunk):
@@ -230,6 +230,6 @@ class RunWorker:
     def _get(self, q: queue.Queue[object]) -> object:
         while True:
             try:
-                return q.get(timeout=_POLL_S)
+                return q.get(timeout=POLL_S)
             except queue.Empty:
                 self._token.check()

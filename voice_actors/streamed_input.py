@@ -10,98 +10,102 @@ import attrs
 import numpy as np
 
 from realtime_actors.audio.pcm import SAMPLE_RATE, pcm16_from_bytes, to_pcm16_bytes
-from realtime_actors.errors import ConfigError
+from realtime_actors.audio.vad import EnergyVad, Vad, VadEvent
+from realtime_actors.validation import INTEGER, NUMBER, checked
 
 logger = logging.getLogger(__name__)
 
 _BYTES_PER_MS = 2 * SAMPLE_RATE // 1000
 
 
-def _positive(_i: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigError(f"{attribute.name} must be positive, got {value!r}")
+_POSITIVE = checked(NUMBER, attrs.validators.gt(0))
 
 
 @attrs.frozen(kw_only=True)
 class VADSettings:
     """Energy voice-activity detection on 24 kHz PCM16 frames."""
 
-    threshold: float = attrs.field(default=500.0, validator=_positive)
+    threshold: float = attrs.field(default=500.0, validator=_POSITIVE)
     """RMS level (int16 units) above which a frame counts as speech."""
-    silence_ms: int = attrs.field(default=500, validator=_positive)
+    silence_ms: int = attrs.field(default=500, validator=_POSITIVE)
     """Silence that ends a turn."""
-    min_speech_ms: int = attrs.field(default=100, validator=_positive)
+    min_speech_ms: int = attrs.field(default=100, validator=_POSITIVE)
     """Shorter bursts of sound are dropped as noise."""
-    frame_ms: int = attrs.field(default=20, validator=_positive)
-    pre_roll_ms: int = attrs.field(default=60, validator=attrs.validators.ge(0))
+    frame_ms: int = attrs.field(default=20, validator=_POSITIVE)
+    pre_roll_ms: int = attrs.field(default=60, validator=checked(INTEGER, attrs.validators.ge(0)))
     """Audio kept from before the first speech frame, so onsets are not cut."""
 
 
 class EnergyVAD:
-    """Sans-I/O turn splitter: :meth:`feed` PCM16 bytes, get back completed utterances."""
+    """Sans-I/O turn splitter: :meth:`feed` PCM16 bytes, get back completed utterances.
+
+    The shared :class:`~realtime_actors.audio.vad.EnergyVad` (set up from ``settings``: a turn
+    starts at its first speech frame) finds the boundaries; this class keeps the audio, cuts it
+    there and drops turns with less than ``min_speech_ms`` of speech.
+    """
 
     def __init__(self, settings: VADSettings | None = None) -> None:
         self._s = settings if settings is not None else VADSettings()
-        self._frame_bytes = self._s.frame_ms * _BYTES_PER_MS
-        self._pending = b""
-        self._pre: list[bytes] = []
-        self._speech: list[bytes] = []
-        self._speech_ms = 0
-        self._silence_ms = 0
+        self._start()
 
-    def _is_speech(self, frame: bytes) -> bool:
-        samples = pcm16_from_bytes(frame).astype(np.float64)
-        return float(np.sqrt(np.mean(samples * samples))) >= self._s.threshold
+    def _start(self) -> None:
+        frame_ms = self._s.frame_ms
+        self._vad: Vad = EnergyVad(
+            rate=SAMPLE_RATE,
+            level=self._s.threshold / 32768.0,
+            frame_ms=frame_ms,
+            speech_start_ms=frame_ms,
+            prefix_padding_ms=self._s.pre_roll_ms // frame_ms * frame_ms,
+            silence_duration_ms=self._s.silence_ms,
+        )
+        self._audio = bytearray()
+        """Audio from ``_audio_ms`` on: the turn so far, or the pre-roll of the next one."""
+        self._audio_ms = 0
+        self._turn_ms: int | None = None
 
     def feed(self, pcm: bytes) -> list[bytes]:
         """Add 24 kHz mono PCM16 bytes; return the utterances that ended in them."""
-        self._pending += pcm
+        self._audio += pcm
         done: list[bytes] = []
-        while len(self._pending) >= self._frame_bytes:
-            frame = self._pending[: self._frame_bytes]
-            self._pending = self._pending[self._frame_bytes :]
-            utterance = self._frame(frame)
+        for event in self._vad.feed(pcm16_from_bytes(pcm)):
+            if event.kind == "started":
+                self._turn_ms = max(event.audio_ms, self._audio_ms)
+                continue
+            utterance = self._cut(event, event.audio_ms)
             if utterance is not None:
                 done.append(utterance)
+        if self._turn_ms is None:  # keep only what a turn starting later may use as pre-roll
+            end_ms = self._audio_ms + len(self._audio) // _BYTES_PER_MS
+            self._drop_before(end_ms - self._s.pre_roll_ms - self._s.frame_ms)
         return done
 
-    def _frame(self, frame: bytes) -> bytes | None:
-        speech = self._is_speech(frame)
-        if not self._speech:
-            if speech:
-                self._speech = [*self._pre, frame]
-                self._pre = []
-                self._speech_ms = self._s.frame_ms
-                self._silence_ms = 0
-            else:
-                self._pre.append(frame)
-                keep = self._s.pre_roll_ms // self._s.frame_ms
-                self._pre = self._pre[-keep:] if keep else []
-            return None
-        self._speech.append(frame)
-        if speech:
-            self._speech_ms += self._s.frame_ms + self._silence_ms
-            self._silence_ms = 0
-            return None
-        self._silence_ms += self._s.frame_ms
-        if self._silence_ms >= self._s.silence_ms:
-            return self._cut()
-        return None
+    def _drop_before(self, ms: int) -> None:
+        if ms > self._audio_ms:
+            del self._audio[: (ms - self._audio_ms) * _BYTES_PER_MS]
+            self._audio_ms = ms
 
-    def _cut(self) -> bytes | None:
-        audio, long_enough = b"".join(self._speech), self._speech_ms >= self._s.min_speech_ms
-        self._speech, self._speech_ms, self._silence_ms = [], 0, 0
-        if not long_enough:
-            logger.debug("VAD: dropping %d ms of sound (under min_speech_ms)", len(audio) // 48)
+    def _cut(self, stopped: VadEvent, end_ms: int | None) -> bytes | None:
+        """The turn's audio up to ``end_ms`` (None: all of it), if it had enough speech."""
+        start_ms = self._turn_ms if self._turn_ms is not None else self._audio_ms
+        self._turn_ms = None
+        self._drop_before(start_ms)
+        if end_ms is None:
+            audio = bytes(self._audio)
+        else:
+            audio = bytes(self._audio[: (end_ms - self._audio_ms) * _BYTES_PER_MS])
+            self._drop_before(end_ms)
+        if (stopped.speech_ms or 0) < self._s.min_speech_ms:
+            logger.debug("VAD: dropping %d ms of sound (under min_speech_ms)",
+                         len(audio) // _BYTES_PER_MS)
             return None
         return audio
 
     def flush(self) -> bytes | None:
         """End of input: return the unfinished utterance, if it is long enough."""
-        if self._speech and self._pending:
-            self._speech.append(self._pending)
-        self._pending, self._pre = b"", []
-        return self._cut() if self._speech else None
+        stopped = self._vad.flush()
+        utterance = None if stopped is None else self._cut(stopped, None)
+        self._start()
+        return utterance
 
 
 _CLOSED = object()

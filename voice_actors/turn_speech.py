@@ -18,13 +18,11 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 
-from voice_actors.cancel import CancelToken
+from voice_actors.cancel import POLL_S, CancelToken
 from voice_actors.errors import PipelineStoppedError, VoiceError
 from voice_actors.worker_threads import WorkerShutdownError, WorkerThreads
 
 logger = logging.getLogger(__name__)
-
-_POLL_S = 0.2
 
 Synthesise = Callable[[str], Iterator[bytes]]
 """Streams the audio of one sentence (raises a ``VoiceError`` when the request fails)."""
@@ -101,7 +99,7 @@ class TurnSpeech:
         or ``VoiceCancelledError`` once ``token`` is cancelled."""
         with self._cond:
             while not self._settled():
-                self._cond.wait(_POLL_S)
+                self._cond.wait(POLL_S)
                 token.check()
             if self._head < len(self._sentences):
                 error = self._sentences[self._head].error

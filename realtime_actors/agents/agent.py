@@ -18,6 +18,7 @@ import attrs
 
 from ..errors import ConfigError, RealtimeError
 from ..tools.function_tool import FunctionTool, function_tool, run_maybe_awaitable
+from ..validation import checked
 
 __all__ = [
     "Handoff",
@@ -207,7 +208,7 @@ class Handoff:
 
     agent: RealtimeAgent | Callable[[], RealtimeAgent] = attrs.field(validator=_check_target)
     tool_name: str = attrs.field(validator=_check_tool_name)
-    tool_description: str = attrs.field(validator=attrs.validators.instance_of(str))
+    tool_description: str = attrs.field(validator=checked(attrs.validators.instance_of(str)))
     on_invoke: Callable[..., Any] | None = attrs.field(default=None, validator=_check_on_invoke)
     is_enabled: bool | Callable[..., bool] = attrs.field(default=True, validator=_check_enabled)
 

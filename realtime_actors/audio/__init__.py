@@ -1,1 +1,1 @@
-"""Audio: PCM16 helpers, WAV, G.711, resampling and playback tracking."""
+"""Audio: PCM16 helpers, WAV, G.711, resampling, an energy VAD and playback tracking."""

@@ -18,6 +18,7 @@ import attrs
 
 from ..errors import ConfigError
 from ..protocol.session_config import SessionModelSettings
+from ..runtime.stop_signals import StopRequested, StopSignals, wait_event
 from ..session.handle import Session, SessionClosedError, run
 from ..session.run_config import ModelConfig, RunConfig
 from ..simulator import Scenario, Simulator
@@ -34,7 +35,6 @@ from .common import (
     require_api_key,
     setup_logging,
 )
-from .stop_signals import StopRequested, StopSignals, wait_event
 
 __all__ = ["QUIT_COMMANDS", "ChatLoop", "input_lines", "register", "run_chat"]
 

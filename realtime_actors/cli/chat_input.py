@@ -1,5 +1,6 @@
 """The chat's input: lines of stdin, read one at a time on request by a helper thread so that
-the main thread only ever waits in short slices (see :func:`.stop_signals.wait_event`)."""
+the main thread only ever waits in short slices (see
+:func:`realtime_actors.runtime.stop_signals.wait_event`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from typing import TextIO
 
-from .stop_signals import WAIT_SLICE_S
+from ..runtime.stop_signals import WAIT_SLICE_S
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,4 @@
-"""Session hosts on Ray (``pip install realtime-actors[ray]``): placement, fail-over with
-restore, fencing and drain. See the README section "One process, several, or a cluster"."""
+"""Session hosts on Ray (the ``ray`` extra): placement, fail-over with restore, fencing, drain."""
 
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ from ..session.core.history import HistoryItem
 from ..session.events import SessionEndedEvent, SessionEvent
 from ..session.handle import Session, run
 from ..session.run_config import ModelConfig, RunConfig
+from ..validation import checked
 from .errors import HostDrainingError, HostFencedError, HostFullError, UnknownSessionError
 from .lease import LeaseKeeper
 
@@ -45,8 +46,8 @@ class HostConfig:
     """A host's name (its lease and the owner of its sessions in the store) and limits."""
 
     name: str
-    capacity: int = attrs.field(default=100, validator=attrs.validators.gt(0))
-    lease_ttl_s: float = attrs.field(default=3.0, validator=attrs.validators.gt(0))
+    capacity: int = attrs.field(default=100, validator=checked(attrs.validators.gt(0)))
+    lease_ttl_s: float = attrs.field(default=3.0, validator=checked(attrs.validators.gt(0)))
     checkpoint: CheckpointPolicy = attrs.field(factory=lambda: CheckpointPolicy(interval_s=0.1))
     sweep_s: float | None = 1.0
     """How often to adopt sessions another host released (``None``: never)."""

@@ -20,6 +20,7 @@ from ..durable.snapshot import SessionSnapshot
 from ..session.core.history import HistoryItem
 from ..session.events import SessionEndedEvent, SessionEvent
 from ..session.handle import SessionClosedError, event_matcher, is_awaited
+from ..supervision.backoff import backoff_delay
 from .errors import HostFencedError, HostUnavailableError, UnknownSessionError
 
 if TYPE_CHECKING:
@@ -64,8 +65,10 @@ class RemoteSession:
     def _call(self, method: str, *args: Any, retry: bool = True,
               timeout: float | None = None, **kwargs: Any) -> Any:
         deadline = time.monotonic() + self.failover_timeout_s
-        delay = 0.05
+        attempt = 0
         while True:
+            attempt += 1
+            delay = backoff_delay(attempt, base_s=0.05, cap_s=0.5, jitter=1.0)
             try:
                 handle = self._cluster.handle(self._host)
                 ref = getattr(handle, method).remote(self.session_id, *args, **kwargs)
@@ -86,7 +89,6 @@ class RemoteSession:
                     f"no host answered {method} for session {self.session_id} within "
                     f"{self.failover_timeout_s}s (last: {type(problem).__name__})") from None
             time.sleep(delay)
-            delay = min(delay * 2, 0.5)
             self._resolve(gone_here=isinstance(problem, UnknownSessionError))
 
     def _resolve(self, gone_here: bool = False) -> None:

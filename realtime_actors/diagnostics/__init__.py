@@ -1,12 +1,4 @@
-"""Diagnostics for the realtime service: a minimal raw probe and skip-reason classification.
-
-- :func:`probe_text_turn` opens its own connection, runs one out-of-band text response and
-  returns a :class:`ProbeProof` (model, session id, event types seen, error).
-- :func:`skip_reason_for_error` tells environment problems (quota, model access, protocol
-  drift, upstream outages) from real failures; see :mod:`realtime_actors.diagnostics.classify`
-  for the codes it maps and why.
-- :func:`format_probe_failure` gives the one-line report of a proof.
-"""
+"""Diagnostics of the realtime service: a minimal raw probe and skip-reason classification."""
 
 from __future__ import annotations
 

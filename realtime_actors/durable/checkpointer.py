@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import ConfigError
 from ..session import events as ev
 from ..session.event_sink import EventSink
+from ..validation import NUMBER, checked
 from .capture import capture_snapshot
 from .snapshot import SessionSnapshot
 from .store import SessionStore
@@ -29,16 +29,11 @@ CHANGE_EVENTS = (ev.HistoryAddedEvent, ev.HistoryUpdatedEvent, ev.HandoffEvent,
 """Events after which the conversation (or the owed response) may have changed."""
 
 
-def _check_interval(_inst: object, _attr: attrs.Attribute, value: float) -> None:
-    if not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"CheckpointPolicy.interval_s must be >= 0, got {value!r}")
-
-
 @attrs.frozen(kw_only=True)
 class CheckpointPolicy:
     """How often a session with a store saves its snapshot."""
 
-    interval_s: float = attrs.field(default=0.2, validator=_check_interval)
+    interval_s: float = attrs.field(default=0.2, validator=checked(NUMBER, attrs.validators.ge(0)))
     """At most one save per session per interval; a change is saved at most this long
     after it happened (0: every change is saved as soon as the writer gets to it)."""
     delete_on_end: bool = True

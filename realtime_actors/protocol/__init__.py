@@ -1,12 +1,4 @@
-"""Sans-I/O core of the Realtime protocol (GA): server events and their parser, client event
-builders, session configuration, and audio helpers. No sockets, no threads.
-
-Typical use::
-
-    from realtime_actors.protocol import parse_server_event, client_events
-    event = parse_server_event(frame)            # a typed, frozen ServerEvent
-    frame = client_events.response_create()      # a wire-ready dict
-"""
+"""Sans-I/O core of the Realtime protocol (GA): server and client events, session configuration."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The reactor: one thread per process running the WebSocket connections, timers and the
-library's connection actors (websockets' sans-I/O protocol over websocket-client's handshake)."""
+"""The reactor: one thread per process serving every WebSocket, its timers and connection actors."""
 
 from .connection import Connection, ConnectionGoneError, FrameProtocolError
 from .connector import ConnectionHandle, Connector

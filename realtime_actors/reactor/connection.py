@@ -7,12 +7,12 @@ parsing and validating what the server sends (masking, reserved bits, opcodes, c
 and reasons, fragment order, the message size limit), answering pings, masking what we send
 and the closing handshake. This object moves the bytes: it reads what the socket has into the
 protocol, hands whole messages to the owner in batches, and writes what the protocol produces,
-keeping what the socket does not take in a bounded outgoing buffer flushed when it is writable.
+keeping what the socket does not take in a bounded :class:`~realtime_actors.reactor.out_buffer.
+OutBuffer` flushed when it is writable.
 """
 
 from __future__ import annotations
 
-import collections
 import logging
 import socket
 import ssl
@@ -29,6 +29,7 @@ from websockets.protocol import CLOSED, OPEN, Protocol, Side
 
 from ..transport.limits import TransportLimits
 from ..transport.messages import SocketClosed, SocketFrames
+from .out_buffer import OutBuffer
 
 if TYPE_CHECKING:
     from .loop import ReactorLoop
@@ -45,8 +46,6 @@ CLOSE_TOO_BIG = 1009
 CONTROL_SLACK_BYTES = 1 << 20
 """Outgoing bytes allowed beyond the send high-water mark (control frames, raw sends) before
 the connection is given up as one whose peer does not read."""
-
-WOULD_BLOCK: tuple[type[BaseException], ...] = (BlockingIOError, ssl.SSLWantWriteError)
 
 
 class FrameProtocolError(websocket.WebSocketProtocolException):
@@ -92,11 +91,7 @@ class Connection:
         self.close_timeout_s = close_timeout_s
         self.protocol = Protocol(Side.CLIENT, state=OPEN, max_size=limits.max_message_bytes)
         self.loop: ReactorLoop | None = None
-        self._out: collections.deque[bytes] = collections.deque()
-        self._out_offset = 0
-        self._queued_total = 0
-        self._written_total = 0
-        self._releases: collections.deque[tuple[int, Any, int]] = collections.deque()
+        self._out = OutBuffer()
         self._fragments: list[bytes] | None = None
         self._want_write = False
         self.last_rx = time.monotonic()
@@ -111,7 +106,7 @@ class Connection:
     @property
     def out_bytes(self) -> int:
         """Bytes queued and not yet written."""
-        return self._queued_total - self._written_total
+        return self._out.size
 
     @property
     def is_open(self) -> bool:
@@ -134,7 +129,7 @@ class Connection:
             if self.finished:
                 gauge.release(cost)
             else:
-                self._releases.append((self._queued_total, gauge, cost))
+                self._out.release_when_written(gauge, cost)
         if not self.finished:
             self._flush_soon()
 
@@ -322,47 +317,18 @@ class Connection:
         if not data:
             return
         self._out.append(data)
-        self._queued_total += len(data)
         if self.out_bytes > self.limits.send_buffer_bytes + CONTROL_SLACK_BYTES:
             self._lost(BufferError(
                 f"{self.out_bytes} bytes wait to be written: the server does not read"))
 
     def flush(self) -> None:
         """Write queued bytes until the socket is full (then wait for writability)."""
-        out = self._out
-        sock = self.sock
-        written = 0
         try:
-            while out:
-                chunk = out[0]
-                offset = self._out_offset
-                try:
-                    count = sock.send(memoryview(chunk)[offset:] if offset else chunk)
-                except WOULD_BLOCK:
-                    break
-                except ssl.SSLWantReadError:  # TLS must read first; readability retries
-                    break
-                written += count
-                if offset + count < len(chunk):
-                    self._out_offset = offset + count  # a retry passes the same bytes again
-                    break
-                self._out_offset = 0
-                out.popleft()
+            self._out.write_to(self.sock)
         except OSError as exc:
             self._lost(exc)
             return
-        finally:
-            if written:
-                self._written_total += written
-                self._release_written()
-        self._set_want_write(bool(out))
-
-    def _release_written(self) -> None:
-        releases = self._releases
-        done = self._written_total
-        while releases and releases[0][0] <= done:
-            _, gauge, cost = releases.popleft()
-            gauge.release(cost)
+        self._set_want_write(bool(self._out))
 
     def _set_want_write(self, want: bool) -> None:
         if want != self._want_write and not self.finished and self.loop is not None:
@@ -391,11 +357,7 @@ class Connection:
                 logger.debug("socket shutdown: %s", exc)
             self.ws.shutdown()
         finally:
-            releases, self._releases = self._releases, collections.deque()
-            for _, gauge, cost in releases:
-                gauge.release(cost)
-            self._out.clear()
-            self._written_total = self._queued_total  # given up with the connection
+            self._out.discard()  # given up with the connection: every gauge is released
             try:
                 if ending is not None:
                     self.owner.tell(SocketClosed(self.generation, ending.code, ending.reason,

@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pykka
 import websocket
 
+from ..runtime.tell import tell_if_alive
 from ..transport.handshake_errors import handshake_failure_reason
 from ..transport.limits import TransportLimits
 from ..transport.messages import SocketClosed, SocketOpened
@@ -98,12 +98,7 @@ class Connector:
         handle._connector.start()
 
     def _tell(self, message: object) -> bool:
-        try:
-            self._owner.tell(message)
-        except pykka.ActorDeadError:
-            logger.debug("connection owner is gone")
-            return False
-        return True
+        return tell_if_alive(self._owner, message, logger, "connection owner is gone")
 
     def _run(self) -> None:
         handed_over = False

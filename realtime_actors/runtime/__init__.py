@@ -1,1 +1,1 @@
-"""The pykka runtime: shared worker pools and pooled actors (knows nothing of Realtime)."""
+"""Process runtime, no Realtime in it: pykka worker pools, pooled actors, tells, stop signals."""

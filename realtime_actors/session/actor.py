@@ -19,6 +19,7 @@ from ..durable.checkpointer import take_snapshot
 from ..errors import ProtocolError, RealtimeError
 from ..protocol.server_events_response import ResponseOutputAudioDeltaEvent
 from ..runtime.pooled_actor import PooledActor
+from ..runtime.tell import tell_if_alive
 from ..supervision import Supervised, SupervisionLink
 from ..tools.executor import ToolExecutor
 from ..transport.messages import (
@@ -328,10 +329,9 @@ class SessionActor(PooledActor, Supervised):
         ref = self.actor_ref
 
         def on_done(outcome: Any) -> None:
-            try:
-                ref.tell(ToolDone(outcome))
-            except pykka.ActorDeadError:
-                logger.info("tool %s finished after the session ended", outcome.name)
+            tell_if_alive(ref, ToolDone(outcome), logger,
+                          "tool %s finished after the session ended", outcome.name,
+                          level=logging.INFO)
 
         return on_done
 

@@ -193,12 +193,6 @@ class EventSink:
         """Approximate bytes the events waiting in the buffer hold now."""
         return self._bytes
 
-    @property
-    def byte_budget(self) -> int:
-        """The byte bound in force: ``unread_bytes`` in the lean phase (subscribers, no read
-        yet), else ``max_bytes``."""
-        return self._budget
-
     def get(self, timeout: float | None) -> SessionEvent | None:
         """The next event (an :class:`EventsDroppedEvent` where events are missing), or
         ``None`` after ``timeout`` seconds without one. The first call starts reading."""

@@ -21,6 +21,7 @@ from ..transport.limits import (
     TransportLimits,
 )
 from ..transport.reconnect import ReconnectPolicy
+from ..validation import checked
 from .core.input_journal import DEFAULT_LIMIT_BYTES
 from .event_sink import DEFAULT_EVENT_BUFFER_BYTES, DEFAULT_UNREAD_BYTES, check_buffer_bytes
 
@@ -28,9 +29,7 @@ DEFAULT_URL = "wss://api.openai.com/v1/realtime"
 DEFAULT_MODEL = "gpt-realtime"
 
 
-def _check_positive(_inst: object, attribute: attrs.Attribute, value: float) -> None:
-    if value <= 0:
-        raise ConfigError(f"{attribute.name} must be > 0, got {value!r}")
+_POSITIVE = checked(attrs.validators.gt(0))
 
 
 def _check_headers(_inst: object, _attribute: attrs.Attribute, value: Mapping[str, str]) -> None:
@@ -71,21 +70,21 @@ class ModelConfig:
     """Join an existing SIP/WebRTC call as a sideband control channel."""
     headers: Mapping[str, str] = attrs.field(factory=dict, validator=_check_headers)
     """Extra request headers (``OpenAI-Organization``, ``OpenAI-Project``, ...)."""
-    connect_timeout_s: float = attrs.field(default=10.0, validator=_check_positive)
-    close_timeout_s: float = attrs.field(default=2.0, validator=_check_positive)
+    connect_timeout_s: float = attrs.field(default=10.0, validator=_POSITIVE)
+    close_timeout_s: float = attrs.field(default=2.0, validator=_POSITIVE)
     max_message_bytes: int = attrs.field(default=DEFAULT_MAX_MESSAGE_BYTES,
-                                         validator=_check_positive)
+                                         validator=_POSITIVE)
     """Largest server message accepted; a larger one closes the connection with 1009 (a
     protocol error: ``ErrorEvent(source="protocol", code="message_too_big")``, then the
     reconnect rules)."""
     ping_interval_s: float | None = attrs.field(
-        default=20.0, validator=attrs.validators.optional(_check_positive))
+        default=20.0, validator=checked(attrs.validators.optional(attrs.validators.gt(0))))
     """Keepalive: after this long without a byte from the server a ping is sent (``None``:
     never); ``ping_timeout_s`` later with still nothing the connection is given up and
     replaced (a half-open TCP connection never reports itself)."""
-    ping_timeout_s: float = attrs.field(default=20.0, validator=_check_positive)
+    ping_timeout_s: float = attrs.field(default=20.0, validator=_POSITIVE)
     send_buffer_bytes: int = attrs.field(default=DEFAULT_SEND_BUFFER_BYTES,
-                                         validator=_check_positive)
+                                         validator=_POSITIVE)
     """Outgoing bytes a connection may hold (written, or waiting for room in the socket):
     beyond this high-water mark ``send_audio`` / ``send_message`` raise ``QueueFullError``
     (and emit ``ErrorEvent(code="queue_full")``); nothing already accepted is dropped."""
@@ -121,7 +120,7 @@ class RunConfig:
     tools, and ``Session.update_session`` overrides persist on top."""
     output_guardrails: tuple[OutputGuardrail, ...] = attrs.field(default=(), converter=tuple)
     guardrail_debounce_chars: int = 100
-    tool_timeout_s: float = attrs.field(default=30.0, validator=_check_positive)
+    tool_timeout_s: float = attrs.field(default=30.0, validator=_POSITIVE)
     max_tool_workers: int = 4
     context: Any = None
     """Passed to dynamic instructions and tools as ``RunContext.context``."""
@@ -152,7 +151,7 @@ class RunConfig:
     pending_limit: int = 1_000
     """Client events queued while disconnected before user calls are refused."""
     replay_audio_limit: int = attrs.field(default=DEFAULT_LIMIT_BYTES,
-                                          validator=attrs.validators.ge(0))
+                                          validator=checked(attrs.validators.ge(0)))
     """Bytes of input audio kept until the server acknowledges the turn, to replay it after
     a dropped connection (default 60 s of PCM16 at 24 kHz, 2.88 MB; the oldest goes first)."""
     reconnect: ReconnectPolicy = attrs.field(factory=ReconnectPolicy)

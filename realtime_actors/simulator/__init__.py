@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ..runtime.stop_signals import STOP_SIGNALS
 from .records import ConnectionRecord
 from .scenario import FaultPlan, ReplyContext, RestFault, Scenario
-from .serving import STOP_SIGNALS, serve
+from .serving import serve
 from .simulator import Simulator
 from .tool_arguments import ScriptedArguments, schema_arguments
 

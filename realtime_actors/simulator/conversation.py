@@ -188,10 +188,6 @@ class Conversation:
         """The item with this id; raises ``ClientEventError`` when there is none."""
         return self._items[self._index(item_id)]
 
-    def last_id(self) -> str | None:
-        """Id of the newest item, or None for an empty conversation."""
-        return self._items[-1].id if self._items else None
-
     def insert(self, stored: StoredItem, previous_item_id: str | None = None) -> str | None:
         """Insert after ``previous_item_id`` (``None``: at the end; ``"root"``: first).
 

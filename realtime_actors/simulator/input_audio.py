@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..audio.vad import EnergyVad, Vad, VadEvent
 from .audio import duration_ms, g711_decode, to_pcm24k
 from .conversation import StoredItem
 from .errors import ClientEventError, invalid_type, missing_parameter
 from .model import transcribe
-from .vad import EnergyVad, VadEvent
 
 if TYPE_CHECKING:
     from .connection import RealtimeConnection
@@ -23,6 +23,26 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MIN_COMMIT_MS = 100.0
+SPEECH_RMS_SCALE = 0.1
+"""A ``server_vad`` threshold of 0.5 is an RMS of 0.05 of full scale (about -26 dBFS)."""
+SEMANTIC_SILENCE_MS = {"low": 800, "medium": 500, "auto": 500, "high": 250}
+"""Silence that ends a turn under ``semantic_vad``, by eagerness."""
+
+
+def vad_for(turn_detection: dict[str, Any], *, rate: int, start_ms: int = 0) -> EnergyVad:
+    """The VAD a session's ``audio.input.turn_detection`` asks for (10 ms frames, a turn
+    starts after 20 ms of speech)."""
+    if turn_detection.get("type") == "semantic_vad":
+        silence = SEMANTIC_SILENCE_MS.get(str(turn_detection.get("eagerness")), 500)
+        return EnergyVad(rate=rate, silence_duration_ms=silence, start_ms=start_ms)
+    threshold = float(turn_detection.get("threshold", 0.5))
+    return EnergyVad(
+        rate=rate,
+        start_ms=start_ms,
+        level=max(threshold, 0.001) * SPEECH_RMS_SCALE,
+        prefix_padding_ms=int(turn_detection.get("prefix_padding_ms", 300)),
+        silence_duration_ms=int(turn_detection.get("silence_duration_ms", 200)),
+    )
 
 
 class InputAudio:
@@ -36,7 +56,7 @@ class InputAudio:
         self.speech_item_id: str | None = None
         self._turns = 0
         self._turn_detection: Any = None
-        self.vad: EnergyVad | None = None
+        self.vad: Vad | None = None
         self._idle_task: asyncio.Task[None] | None = None
         self._idle_start_ms = 0.0
         self.reconfigure()
@@ -58,11 +78,7 @@ class InputAudio:
         if td == self._turn_detection:
             return
         self._turn_detection = td
-        self.vad = (
-            None
-            if td is None
-            else EnergyVad.from_turn_detection(td, rate=24000, start_ms=int(self.position_ms))
-        )
+        self.vad = None if td is None else vad_for(td, rate=24000, start_ms=int(self.position_ms))
         self.arm_idle()
 
     async def append(self, audio: Any) -> None:

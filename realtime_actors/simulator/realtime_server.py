@@ -19,6 +19,7 @@ from .connection import RealtimeConnection
 from .errors import SimulatorError
 from .realtime_http import HttpAnsweringConnection
 from .records import ConnectionRecord
+from .rest_errors import mask_key
 from .scenario import Scenario
 
 logger = logging.getLogger(__name__)
@@ -49,13 +50,6 @@ THREAD_NAME = "realtime-simulator"
 MAX_FRAME_BYTES = 32 * 1024 * 1024
 STOP_TIMEOUT_S = 10.0
 SUBPROTOCOL_KEY_PREFIX = "openai-insecure-api-key."
-
-
-def mask_key(key: str) -> str:
-    """A key shortened for error messages: never the full secret."""
-    if len(key) <= 8:
-        return "***"
-    return f"{key[:3]}***{key[-4:]}"
 
 
 def _error_body(message: str, code: str | None, error_type: str = "invalid_request_error") -> str:

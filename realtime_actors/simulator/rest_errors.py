@@ -14,6 +14,7 @@ from typing import Any
 
 from realtime_actors.errors import RealtimeError
 from realtime_actors.simulator.scenario import RestFault
+from realtime_actors.transport.auth import mask_secret
 
 QUOTA_CODES = frozenset(
     {
@@ -60,10 +61,9 @@ class RestApiError(RealtimeError):
 
 
 def mask_key(key: str) -> str:
-    """A key shown the way OpenAI does in errors: ``sk-ab***cd`` (short keys fully masked)."""
-    if len(key) <= 8:
-        return "***"
-    return f"{key[:5]}***{key[-2:]}"
+    """A key shown the way OpenAI does in errors: ``sk-ab***cd`` (keys of up to 8 characters
+    fully masked)."""
+    return mask_secret(key, head=5, tail=2, min_len=9)
 
 
 def invalid_api_key(key: str | None) -> RestApiError:

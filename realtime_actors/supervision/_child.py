@@ -13,6 +13,7 @@ import attrs
 import pykka
 from pykka import messages
 
+from realtime_actors.runtime.tell import tell_if_alive
 from realtime_actors.supervision.address import Address
 from realtime_actors.supervision.spec import ChildSpec, ChildState, Exited, SupervisionLink
 
@@ -111,10 +112,7 @@ def request_stop(ref: pykka.ActorRef[Any], on_stopped: Callable[[], None]) -> bo
 
 def tell_quietly(ref: pykka.ActorRef[Any], message: Any) -> None:
     """Tell ``ref``; a dead actor (a stopped supervisor) drops the message, logged at DEBUG."""
-    try:
-        ref.tell(message)
-    except pykka.ActorDeadError:
-        logger.debug("%s is gone; %s dropped", ref, type(message).__name__)
+    tell_if_alive(ref, message, logger, "%s is gone; %s dropped", ref, type(message).__name__)
 
 
 def needs_watchdog(spec: ChildSpec) -> bool:
@@ -138,10 +136,8 @@ def start_watchdog(child_ref: pykka.ActorRef[Any], link: SupervisionLink) -> thr
             abnormal=True,
             reason="actor stopped (seen by watchdog)",
         )
-        try:
-            link.supervisor.tell(report)
-        except pykka.ActorDeadError:
-            logger.debug("supervisor gone; watchdog report for %s dropped", link.child_id)
+        tell_if_alive(link.supervisor, report, logger,
+                      "supervisor gone; watchdog report for %s dropped", link.child_id)
 
     thread = threading.Thread(
         target=watch, name=f"watchdog-{link.child_id}-{link.generation}", daemon=True

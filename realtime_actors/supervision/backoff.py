@@ -7,9 +7,11 @@ import random
 import attrs
 
 from realtime_actors.supervision.errors import SupervisionConfigError
+from realtime_actors.validation import checked
 
 JITTER_LOW = 0.5
 JITTER_HIGH = 1.0
+_NON_NEGATIVE = checked(attrs.validators.ge(0), error=SupervisionConfigError)
 
 
 def backoff_delay(attempt: int, *, base_s: float, cap_s: float, jitter: float) -> float:
@@ -30,17 +32,12 @@ def backoff_delay(attempt: int, *, base_s: float, cap_s: float, jitter: float) -
     return min(cap_s, base_s * 2.0**exponent) * jitter
 
 
-def _non_negative(_instance: object, attribute: attrs.Attribute, value: float) -> None:
-    if value < 0:
-        raise SupervisionConfigError(f"{attribute.name} must be >= 0, got {value}")
-
-
 @attrs.frozen(kw_only=True)
 class BackoffPolicy:
     """Restart delay policy of a supervisor. ``base_s=0`` restarts immediately (no timer)."""
 
-    base_s: float = attrs.field(default=0.0, validator=_non_negative)
-    cap_s: float = attrs.field(default=30.0, validator=_non_negative)
+    base_s: float = attrs.field(default=0.0, validator=_NON_NEGATIVE)
+    cap_s: float = attrs.field(default=30.0, validator=_NON_NEGATIVE)
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Delay for restart number ``attempt`` using ``rng`` for the jitter."""

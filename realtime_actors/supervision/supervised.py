@@ -8,6 +8,7 @@ from typing import Any
 
 import pykka
 
+from realtime_actors.runtime.tell import tell_if_alive
 from realtime_actors.supervision.spec import Exited, Healthy, SupervisionLink
 
 logger = logging.getLogger(__name__)
@@ -56,12 +57,9 @@ class Supervised(pykka.ThreadingActor):
         """Tell the supervisor this incarnation works, resetting its restart backoff."""
         if self._link is None:
             return
-        try:
-            self._link.supervisor.tell(
-                Healthy(child_id=self._link.child_id, generation=self._link.generation)
-            )
-        except pykka.ActorDeadError:
-            logger.debug("supervisor of %s is gone; health report dropped", self._link.child_id)
+        link = self._link
+        tell_if_alive(link.supervisor, Healthy(child_id=link.child_id, generation=link.generation),
+                      logger, "supervisor of %s is gone; health report dropped", link.child_id)
 
     # --- pykka hooks ------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -106,7 +104,5 @@ class Supervised(pykka.ThreadingActor):
         message: Any = Exited(
             child_id=link.child_id, generation=link.generation, abnormal=abnormal, reason=reason
         )
-        try:
-            link.supervisor.tell(message)
-        except pykka.ActorDeadError:
-            logger.debug("supervisor of %s is gone; exit report dropped", link.child_id)
+        tell_if_alive(link.supervisor, message, logger,
+                      "supervisor of %s is gone; exit report dropped", link.child_id)

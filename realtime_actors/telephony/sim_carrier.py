@@ -203,12 +203,3 @@ class SimulatedCarrier:
             async with self._changed:
                 self.heard += head
                 self._changed.notify_all()
-
-    def media_received(self) -> bytes:
-        """All μ-law audio the bridge sent (played or not)."""
-        return b"".join(m.payload for m in self.received if isinstance(m, OutboundMedia))
-
-    def decode_received(self) -> str | None:
-        """The codec speech in everything the bridge sent, if it decodes."""
-        return decode(ulaw_decode(self.media_received()), 8000)
-

@@ -28,6 +28,7 @@ from typing import Any, overload
 import attrs
 
 from ..errors import ConfigError, RealtimeError
+from ..validation import checked
 from .schema import FunctionSignature, build_function_signature, check_value
 
 __all__ = [
@@ -123,7 +124,7 @@ class FunctionTool:
     """
 
     name: str = attrs.field(validator=_check_name)
-    description: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    description: str = attrs.field(default="", validator=checked(attrs.validators.instance_of(str)))
     parameters: dict[str, Any] = attrs.field(converter=_json_copy, repr=False)
     func: Callable[..., Any] = attrs.field(validator=_check_callable, repr=False)
     timeout_s: float | None = attrs.field(default=None, validator=_check_timeout)

@@ -1,1 +1,1 @@
-"""Reaching the service: auth headers, TLS, the connection actor, reconnect rules."""
+"""Reaching the service: auth, TLS, the connection actor, its messages, limits, reconnect rules."""

@@ -25,6 +25,7 @@ from typing import Literal
 import attrs
 
 from realtime_actors.errors import AuthError, ConfigError
+from realtime_actors.version import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +35,6 @@ KeySource = Literal["explicit", "CODEX_API_KEY", "auth.json", "OPENAI_API_KEY"]
 KEY_SOURCES: tuple[str, ...] = ("explicit", "CODEX_API_KEY", "auth.json", "OPENAI_API_KEY")
 
 _MASK = "***"
-# Keys shorter than this are masked completely; longer ones show 3 leading and 2 trailing chars.
-_MIN_LEN_FOR_HINT = 20
 _FORBIDDEN_EXTRA_HEADERS = {
     "openai-beta": "the OpenAI-Beta header selects the beta protocol; only the GA protocol is "
     "supported",
@@ -46,11 +45,12 @@ _FORBIDDEN_EXTRA_HEADERS = {
 _CHATGPT_AUTH_MODES = {"chatgpt", "chatgptauthtokens"}
 
 
-def mask_secret(value: str) -> str:
-    """Return a masked form of ``value``: ``abc***yz`` for long values, ``***`` for short ones."""
-    if len(value) < _MIN_LEN_FOR_HINT:
+def mask_secret(value: str, *, head: int = 3, tail: int = 2, min_len: int = 20) -> str:
+    """Return a masked form of ``value``: its first ``head`` and last ``tail`` characters
+    around ``***`` (``abc***yz``), or only ``***`` when it is shorter than ``min_len``."""
+    if len(value) < max(min_len, head + tail + 1):
         return _MASK
-    return f"{value[:3]}{_MASK}{value[-2:]}"
+    return f"{value[:head]}{_MASK}{value[len(value) - tail:]}"
 
 
 def _validate_value(_instance: object, _attribute: object, value: object) -> None:
@@ -231,8 +231,6 @@ def resolve_api_key(
 
 def default_user_agent() -> str:
     """Return ``realtime-actors/<version> python/<python version>``."""
-    from realtime_actors import __version__
-
     return f"realtime-actors/{__version__} python/{platform.python_version()}"
 
 

@@ -20,6 +20,7 @@ import pykka
 from ..errors import ProtocolError
 from ..protocol.parser import parse_server_event
 from ..runtime.pooled_actor import tell_and_run
+from ..runtime.tell import tell_if_alive
 from ..supervision import Address
 from .messages import ConnectionOpened, ModelEvents, SocketFrames, SocketOpened
 
@@ -52,11 +53,9 @@ class FrameRouter:
             if isinstance(message, SocketOpened) and self._owner is not None:
                 # told here, before any frame is read, so the owner sees it before the events;
                 # the actor has SocketOpened in its inbox before anything the owner sends it
-                try:
-                    self._owner.tell(ConnectionOpened(connection=self._actor,
-                                                      generation=message.generation))
-                except pykka.ActorDeadError:
-                    logger.debug("owner gone before the connection opened")
+                opened = ConnectionOpened(connection=self._actor, generation=message.generation)
+                tell_if_alive(self._owner, opened, logger,
+                              "owner gone before the connection opened")
             return
         if not self._actor.is_alive():
             raise pykka.ActorDeadError(f"{self._actor} is stopped")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import attrs
 
+from ..validation import checked
+
 DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 """Largest server message accepted (32 MiB): a larger one is a protocol error (close 1009)."""
 DEFAULT_SEND_BUFFER_BYTES = 8 * 1024 * 1024
 """Outgoing bytes a connection holds (written or waiting for room in the socket) before
 ``send_audio`` / ``send_message`` are refused with ``QueueFullError``."""
+_POSITIVE = checked(attrs.validators.gt(0))
 
 
 @attrs.frozen(kw_only=True)
@@ -22,9 +25,9 @@ class TransportLimits:
     """
 
     max_message_bytes: int = attrs.field(default=DEFAULT_MAX_MESSAGE_BYTES,
-                                         validator=attrs.validators.gt(0))
+                                         validator=_POSITIVE)
     ping_interval_s: float | None = attrs.field(
-        default=20.0, validator=attrs.validators.optional(attrs.validators.gt(0)))
-    ping_timeout_s: float = attrs.field(default=20.0, validator=attrs.validators.gt(0))
+        default=20.0, validator=checked(attrs.validators.optional(attrs.validators.gt(0))))
+    ping_timeout_s: float = attrs.field(default=20.0, validator=_POSITIVE)
     send_buffer_bytes: int = attrs.field(default=DEFAULT_SEND_BUFFER_BYTES,
-                                         validator=attrs.validators.gt(0))
+                                         validator=_POSITIVE)

@@ -90,14 +90,6 @@ class SendFrames:
     cost: int = 0
 
 
-@attrs.frozen
-class CloseConnection:
-    """Close the connection gracefully (close frame, join the reader)."""
-
-    code: int = 1000
-    reason: str = ""
-
-
 # --- tool executor -> SessionActor ----------------------------------------------------------
 @attrs.frozen
 class ToolDone:

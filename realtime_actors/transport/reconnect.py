@@ -9,10 +9,10 @@ from typing import Any
 
 import attrs
 
-from ..errors import ConfigError
 from ..protocol import item_builders as ib
 from ..session.core.history import HistoryItem
 from ..supervision import BackoffPolicy
+from ..validation import checked
 
 RECOVERABLE_CLOSE_CODES = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1014})
 """Close codes after which a new connection is worth trying: going away (``session_expired``
@@ -33,16 +33,6 @@ class DisconnectKind(enum.StrEnum):
     """Permanent: report it and end the session."""
 
 
-def _check_non_negative(_inst: object, attribute: attrs.Attribute, value: float) -> None:
-    if value < 0:
-        raise ConfigError(f"ReconnectPolicy.{attribute.name} must be >= 0, got {value!r}")
-
-
-def _check_positive(_inst: object, attribute: attrs.Attribute, value: float) -> None:
-    if value <= 0:
-        raise ConfigError(f"ReconnectPolicy.{attribute.name} must be > 0, got {value!r}")
-
-
 @attrs.frozen(kw_only=True)
 class ReconnectPolicy:
     """How a session survives dropped connections.
@@ -54,10 +44,10 @@ class ReconnectPolicy:
     """
 
     enabled: bool = True
-    max_attempts: int = attrs.field(default=5, validator=_check_non_negative)
-    window_s: float = attrs.field(default=60.0, validator=_check_positive)
-    initial_delay_s: float = attrs.field(default=0.25, validator=_check_non_negative)
-    max_delay_s: float = attrs.field(default=8.0, validator=_check_non_negative)
+    max_attempts: int = attrs.field(default=5, validator=checked(attrs.validators.ge(0)))
+    window_s: float = attrs.field(default=60.0, validator=checked(attrs.validators.gt(0)))
+    initial_delay_s: float = attrs.field(default=0.25, validator=checked(attrs.validators.ge(0)))
+    max_delay_s: float = attrs.field(default=8.0, validator=checked(attrs.validators.ge(0)))
     resume_responses: bool = True
 
     def backoff(self) -> BackoffPolicy:

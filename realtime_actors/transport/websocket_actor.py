@@ -21,16 +21,15 @@ import pykka
 import websocket
 from websockets.frames import Opcode
 
-from .. import __version__
 from ..errors import RealtimeError
 from ..protocol.encoding import encode_event
 from ..reactor import Connection, Connector, FrameProtocolError, reactor
 from ..runtime.pooled_actor import PooledActor
+from ..runtime.tell import tell_if_alive
 from ..supervision import Supervised, SupervisionLink
 from .frame_router import DropListener, FrameRouter
 from .limits import TransportLimits
 from .messages import (
-    CloseConnection,
     ConnectionClosed,
     SendFailed,
     SendFrames,
@@ -78,13 +77,6 @@ class ConnectOptions:
     close_timeout_s: float = 2.0
     sslopt: Mapping[str, Any] = attrs.field(factory=dict)
     limits: TransportLimits = attrs.field(factory=TransportLimits)
-
-
-def default_user_agent() -> str:
-    """The User-Agent realtime-actors sends."""
-    import platform
-
-    return f"realtime-actors/{__version__} Python/{platform.python_version()}"
 
 
 class WebSocketActor(PooledActor, Supervised):
@@ -220,8 +212,6 @@ class WebSocketActor(PooledActor, Supervised):
             self._on_opened(message.socket)
         elif isinstance(message, SocketClosed):
             self._on_reader_closed(message)
-        elif isinstance(message, CloseConnection):
-            self.close(message.code, message.reason)
         else:
             logger.warning("WebSocketActor got an unexpected message: %r", type(message))
         return None
@@ -283,9 +273,6 @@ class WebSocketActor(PooledActor, Supervised):
         return failure or SendResult(True, sent=len(frames))
 
     def _tell_owner(self, message: object) -> None:
-        if self._owner is None:
-            return
-        try:
-            self._owner.tell(message)
-        except pykka.ActorDeadError:
-            logger.debug("owner gone; dropping %s", type(message).__name__)
+        if self._owner is not None:
+            tell_if_alive(self._owner, message, logger, "owner gone; dropping %s",
+                          type(message).__name__)

@@ -40,12 +40,6 @@ def _model(sim: Simulator) -> rt.ModelConfig:
     return rt.ModelConfig(url=sim.ws_url, api_key="sk-local")
 
 
-@pytest.fixture
-def sim() -> Any:
-    with Simulator() as simulator:
-        yield simulator
-
-
 def test_text_turn_with_async_for_and_the_end_event_after_close(sim: Simulator) -> None:
     async def main() -> tuple[list[rt.SessionEvent], list[rt.SessionEvent]]:
         turn: list[rt.SessionEvent] = []

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -43,6 +44,21 @@ def run_cli(args: Sequence[str], env: Mapping[str, str], stdin: str = "") -> \
     """Run the CLI to completion, with ``stdin`` piped in; returns its exit code and output."""
     return subprocess.run(cli_command(args), input=stdin, capture_output=True, text=True,
                           env=dict(env), timeout=RUN_TIMEOUT_S, check=False)
+
+
+@contextmanager
+def reaped(proc: subprocess.Popen[Any]) -> Iterator[subprocess.Popen[Any]]:
+    """Yield ``proc``; on the way out kill it if the test did not end it, wait for it and
+    close its pipes."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=RUN_TIMEOUT_S)
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 @attrs.frozen(kw_only=True)
@@ -80,18 +96,11 @@ def served_simulator(args: Sequence[str], env: Mapping[str, str]) -> Iterator[Se
         cli_command(["simulator", "--port", "0", "--http-port", "0", *args]),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(env),
     )
-    try:
+    with reaped(proc):
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(3)]
         yield ServedSimulator(proc=proc, ws_url=_value(lines[0], "realtime"),
                               http_url=_value(lines[1], "rest"), faults=_value(lines[2], "faults"))
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=RUN_TIMEOUT_S)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 class LineReader:
@@ -156,12 +165,5 @@ def chat_process(args: Sequence[str], env: Mapping[str, str], stderr_path: Path)
     with open(stderr_path, "wb") as err:
         proc = subprocess.Popen(cli_command(["chat", *args]), stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=err, env=dict(env))
-    try:
+    with reaped(proc):
         yield proc, LineReader(proc)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=RUN_TIMEOUT_S)
-        for stream in (proc.stdin, proc.stdout):
-            if stream is not None:
-                stream.close()

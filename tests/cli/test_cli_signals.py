@@ -14,7 +14,7 @@ import pytest
 
 from realtime_actors.cli import EXIT_FAILURE, EXIT_OK
 from realtime_actors.cli.chat_input import InputFeed
-from realtime_actors.cli.stop_signals import StopRequested, StopSignals, wait_event
+from realtime_actors.runtime.stop_signals import StopRequested, StopSignals, wait_event
 from realtime_actors.simulator import FaultPlan, ReplyContext, Scenario, Simulator
 from tests.cli.support import (
     RUN_TIMEOUT_S,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,6 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "codex-home"
     path.mkdir()
     return path
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    """A simulator standing in for the real service of a live run."""
-    with Simulator() as s:
-        yield s
 
 
 def test_a_key_in_the_environment_makes_the_example_live(

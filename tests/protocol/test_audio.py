@@ -22,21 +22,7 @@ from realtime_actors.audio.pcm import (
     to_pcm16_bytes,
 )
 from realtime_actors.errors import AudioFormatError, RealtimeError
-
-ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16)
-ALL_CODES = bytes(range(256))
-
-
-def _sine(freq: float, rate: int, seconds: float, amplitude: float = 0.5) -> np.ndarray:
-    t = np.arange(int(rate * seconds)) / rate
-    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-
-
-def _peak_hz(x: np.ndarray, rate: int) -> float:
-    spectrum = np.abs(np.fft.rfft(x.astype(np.float64)))
-    return float(np.fft.rfftfreq(len(x), 1 / rate)[np.argmax(spectrum)])
-
-
+from tests.protocol.audio_support import ALL_INT16, peak_hz, sine
 
 # --------------------------------------------------------------------------- PCM16 conversions
 
@@ -206,19 +192,19 @@ def test_duration_ms_errors() -> None:
 
 
 def test_resample_int16_44k1_to_24k() -> None:
-    x = float32_to_pcm16(_sine(1000, 44100, 1.0))
+    x = float32_to_pcm16(sine(1000, 44100, 1.0))
     y = resample(x, 44100)
     assert y.dtype == np.int16
     assert y.shape == (24000,)
-    assert _peak_hz(y, 24000) == 1000.0
+    assert peak_hz(y, 24000) == 1000.0
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_resample_float_gives_float32(dtype: type) -> None:
-    y = resample(_sine(500, 8000, 1.0).astype(dtype), 8000, 24000)
+    y = resample(sine(500, 8000, 1.0).astype(dtype), 8000, 24000)
     assert y.dtype == np.float32
     assert y.shape == (24000,)
-    assert _peak_hz(y, 24000) == 500.0
+    assert peak_hz(y, 24000) == 500.0
 
 
 def test_resample_multichannel_same_rate_and_empty() -> None:

@@ -17,20 +17,7 @@ from realtime_actors.audio.pcm import (
     ulaw_encode,
 )
 from realtime_actors.errors import AudioFormatError
-
-ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16)
-ALL_CODES = bytes(range(256))
-
-
-def _sine(freq: float, rate: int, seconds: float, amplitude: float = 0.5) -> np.ndarray:
-    t = np.arange(int(rate * seconds)) / rate
-    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-
-
-def _peak_hz(x: np.ndarray, rate: int) -> float:
-    spectrum = np.abs(np.fft.rfft(x.astype(np.float64)))
-    return float(np.fft.rfftfreq(len(x), 1 / rate)[np.argmax(spectrum)])
-
+from tests.protocol.audio_support import ALL_CODES, ALL_INT16, peak_hz, sine
 
 # --------------------------------------------------------------------------- G.711
 
@@ -118,7 +105,7 @@ def test_alaw_quantisation_error_is_within_half_a_step() -> None:
 
 
 def test_ulaw_8khz_sine_round_trip_keeps_the_signal() -> None:
-    pcm = float32_to_pcm16(_sine(440, 8000, 1.0))
+    pcm = float32_to_pcm16(sine(440, 8000, 1.0))
     encoded = ulaw_encode(pcm)
     assert len(encoded) == 8000
     assert duration_ms(encoded, format="g711_ulaw") == 1000.0
@@ -131,13 +118,13 @@ def test_ulaw_8khz_sine_round_trip_keeps_the_signal() -> None:
 
 
 def test_telephony_pipeline_24k_to_ulaw_8k_and_back() -> None:
-    pcm24 = float32_to_pcm16(_sine(440, SAMPLE_RATE, 0.5))
+    pcm24 = float32_to_pcm16(sine(440, SAMPLE_RATE, 0.5))
     ulaw = ulaw_encode(resample(pcm24, SAMPLE_RATE, 8000))
     back = resample(ulaw_decode(ulaw), 8000, SAMPLE_RATE)
     assert len(ulaw) == 4000
     assert back.dtype == np.int16
     assert back.shape == pcm24.shape
-    assert _peak_hz(back, SAMPLE_RATE) == 440.0
+    assert peak_hz(back, SAMPLE_RATE) == 440.0
 
 
 def test_g711_input_errors() -> None:

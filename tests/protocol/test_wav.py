@@ -21,16 +21,7 @@ from realtime_actors.audio.pcm import (
     write_wav,
 )
 from realtime_actors.errors import AudioFormatError
-
-
-def _sine(freq: float, rate: int, seconds: float, amplitude: float = 0.5) -> np.ndarray:
-    t = np.arange(int(rate * seconds)) / rate
-    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-
-
-def _peak_hz(x: np.ndarray, rate: int) -> float:
-    spectrum = np.abs(np.fft.rfft(x.astype(np.float64)))
-    return float(np.fft.rfftfreq(len(x), 1 / rate)[np.argmax(spectrum)])
+from tests.protocol.audio_support import peak_hz, sine
 
 
 def _riff(*chunks: tuple[bytes, bytes], riff_size: int | None = None) -> bytes:
@@ -99,7 +90,7 @@ def test_write_wav_errors() -> None:
 
 
 def test_44k1_stereo_wav_to_24k_mono_has_the_expected_length() -> None:
-    left = float32_to_pcm16(_sine(1000, 44100, 1.0))
+    left = float32_to_pcm16(sine(1000, 44100, 1.0))
     stereo = np.stack([left, left], axis=1)
     audio = read_wav(write_wav(stereo, 44100))
     assert audio.frames == 44100
@@ -108,7 +99,7 @@ def test_44k1_stereo_wav_to_24k_mono_has_the_expected_length() -> None:
     assert mono.dtype == np.int16
     assert mono.shape == (24000,)
     assert duration_ms(to_pcm16_bytes(mono)) == 1000.0
-    assert _peak_hz(mono, 24000) == 1000.0
+    assert peak_hz(mono, 24000) == 1000.0
 
 
 def test_read_wav_8_24_32_bit_integer_pcm() -> None:

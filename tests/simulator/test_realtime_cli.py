@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from tests.cli.support import reaped
 from tests.simulator.realtime_client import connect_session
 
 
@@ -19,7 +20,7 @@ def test_cli_prints_urls_serves_and_exits_zero_on_signal(sig: signal.Signals) ->
         stdout=subprocess.PIPE,
         text=True,
     )
-    try:
+    with reaped(proc):
         assert proc.stdout is not None
         ws_line = proc.stdout.readline().strip()
         rest_line = proc.stdout.readline().strip()
@@ -31,9 +32,3 @@ def test_cli_prints_urls_serves_and_exits_zero_on_signal(sig: signal.Signals) ->
             client.configure(instructions="cli")
         proc.send_signal(sig)
         assert proc.wait(timeout=15) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=5)
-        if proc.stdout is not None:
-            proc.stdout.close()

@@ -7,12 +7,12 @@ import re
 import numpy as np
 import pytest
 
+from realtime_actors.audio.vad import EnergyVad, VadEvent
 from realtime_actors.simulator.errors import ClientEventError
 from realtime_actors.simulator.ids import IdFactory
 from realtime_actors.simulator.model import tool_named_in
 from realtime_actors.simulator.session_state import apply_session_update, default_session
 from realtime_actors.simulator.speech_codec import synthesize
-from realtime_actors.simulator.vad import EnergyVad, VadEvent
 
 TOOLS = ("get_weather", "transfer_to_tech_support", "transfer_to_billing")
 

@@ -16,6 +16,7 @@ from realtime_actors.cli.common import CliError
 from realtime_actors.cli.simulator_cmd import scenario_from_args
 from realtime_actors.simulator import Scenario, ScriptedArguments, Simulator, schema_arguments
 from realtime_actors.simulator.errors import SimulatorError
+from tests.cli.support import reaped
 from tests.simulator.realtime_client import RtClient, connect_session
 
 WEATHER = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
@@ -136,7 +137,7 @@ def test_cli_tool_arguments_file_scripts_the_call(tmp_path: Path) -> None:
         [sys.executable, "-m", "realtime_actors.simulator", "--port", "0",
          "--tool-arguments", str(table)],
         stdout=subprocess.PIPE, text=True)
-    try:
+    with reaped(proc):
         assert proc.stdout is not None
         url = proc.stdout.readline().strip().split(" ", 1)[1]
         with connect_session(url) as client:
@@ -144,12 +145,6 @@ def test_cli_tool_arguments_file_scripts_the_call(tmp_path: Path) -> None:
             assert _call_arguments(client, "get weather in Rome") == {"city": "Kyoto"}
         proc.terminate()
         assert proc.wait(timeout=15) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=5)
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 def test_optional_properties_are_filled_only_with_what_the_text_names() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,12 +16,6 @@ from realtime_actors.simulator import Scenario, Simulator
 from realtime_actors.telephony import BridgeServer, Connected, Media, Start, encode
 
 WAIT_S = 15.0
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator() as simulator:
-        yield simulator
 
 
 def _server(url: str, key: str = "sk-local", **kwargs: Any) -> BridgeServer:

@@ -16,38 +16,26 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import pykka
 import websocket
 from websockets.sync.server import ServerConnection, serve
 
 from realtime_actors.reactor import Connection, Connector, Reactor, reactor
 from realtime_actors.transport.limits import TransportLimits
 from realtime_actors.transport.messages import SocketClosed, SocketFrames, SocketOpened
+from tests.realtime.support import Collector
 
 WAIT_S = 5.0
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
-class Recorder(pykka.ThreadingActor):
-    """An owner actor that puts every message it is told on a queue."""
-
-    def __init__(self, inbox: queue.Queue[Any]) -> None:
-        super().__init__()
-        self._inbox = inbox
-
-    def on_receive(self, message: Any) -> None:
-        """Queue the message."""
-        self._inbox.put(message)
-
-
 class Client:
-    """One Connector with a Recorder owner; what it sends runs on the reactor thread."""
+    """One Connector with a Collector owner; what it sends runs on the reactor thread."""
 
     def __init__(self, url: str, *, reactor_: Reactor | None = None,
                  sslopt: dict[str, Any] | None = None,
                  limits: TransportLimits | None = None, close_timeout_s: float = 2.0) -> None:
         self.inbox: queue.Queue[Any] = queue.Queue()
-        self.owner = Recorder.start(self.inbox)
+        self.owner = Collector.start(self.inbox)
         self.reactor = reactor_ or reactor()
 
         def connect() -> websocket.WebSocket:

@@ -305,6 +305,37 @@ def test_docstring_parser_stops_args_section_at_next_section() -> None:
     assert parse_docstring(None).summary == ""
 
 
+def test_numpy_docstring_descriptions() -> None:
+    @function_tool
+    def book(city: str, nights: int = 1) -> str:
+        """Book a hotel
+        for a stay.
+
+        Parameters
+        ----------
+        city : str
+            Where to stay,
+            a city name.
+        nights
+            How many nights.
+
+        Returns
+        -------
+        str
+            The booking reference.
+        """
+        return city
+
+    assert book.description == "Book a hotel for a stay."
+    assert _props(book)["city"] == {"type": "string", "description": "Where to stay, a city name."}
+    assert _props(book)["nights"]["description"] == "How many nights."
+
+
+def test_a_docstring_without_sections_is_all_summary_up_to_the_first_blank_line() -> None:
+    parsed = parse_docstring("One line.\n\nMore detail that is not the summary.")
+    assert (parsed.summary, parsed.params) == ("One line.", {})
+
+
 # ----------------------------------------------------------------------- invoke
 
 

@@ -14,13 +14,6 @@ StartPipeline = Callable[..., va.Pipeline]
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    """A running simulator (its REST server at ``sim.http_url``)."""
-    with Simulator() as s:
-        yield s
-
-
-@pytest.fixture
 def start_pipeline(sim: Simulator) -> Iterator[StartPipeline]:
     """Start pipelines against the simulator; each is stopped when the test ends."""
     started: list[va.Pipeline] = []

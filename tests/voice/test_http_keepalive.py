@@ -110,13 +110,6 @@ class CountingRelay:
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    """A running simulator."""
-    with Simulator() as s:
-        yield s
-
-
-@pytest.fixture
 def relay(sim: Simulator) -> Iterator[CountingRelay]:
     """A counting relay in front of the simulator's REST server."""
     r = CountingRelay(sim.rest.port)

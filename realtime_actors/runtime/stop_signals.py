@@ -1,4 +1,5 @@
-"""SIGINT and SIGTERM as one clean way to stop an interactive command.
+"""SIGINT and SIGTERM as one clean way to stop a foreground command (the command line's
+subcommands, the simulator's ``serve``).
 
 Python turns SIGINT into ``KeyboardInterrupt`` wherever the main thread happens to be, and
 SIGTERM kills the process without any clean-up. :class:`StopSignals` handles both alike: the
@@ -10,7 +11,7 @@ dropped when the command is already ending), so those are never cut short.
 The kernel may hand a process-directed signal to any thread, and Python runs the handler only
 when the main thread next executes bytecode: a main thread blocked without a time limit (a
 read of stdin, ``Event.wait()``) may never notice it. So the main thread only waits in slices
-of :data:`WAIT_SLICE_S` (:func:`wait_event`, :class:`~.chat_input.InputFeed`).
+of :data:`WAIT_SLICE_S` (:func:`wait_event`).
 """
 
 from __future__ import annotations
