@@ -17,7 +17,8 @@ from realtime_actors.session.events import (
     TextDeltaEvent,
     ToolStartEvent,
 )
-from realtime_actors.session.run_config import ModelConfig, RunConfig, SessionModelSettings
+from realtime_actors.protocol.session_config import SessionModelSettings
+from realtime_actors.session.run_config import ModelConfig, RunConfig
 from voice_actors.errors import WorkflowError
 from voice_actors.workflow import VoiceWorkflowBase
 

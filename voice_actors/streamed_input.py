@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from typing import TypeVar
 
 import attrs
 import numpy as np
@@ -17,7 +18,10 @@ logger = logging.getLogger(__name__)
 _BYTES_PER_MS = 2 * SAMPLE_RATE // 1000
 
 
-def _positive(_i: object, attribute: attrs.Attribute[float], value: float) -> None:
+_N = TypeVar("_N", bound=float)
+
+
+def _positive(_i: object, attribute: attrs.Attribute[_N], value: _N) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ConfigError(f"{attribute.name} must be positive, got {value!r}")
 

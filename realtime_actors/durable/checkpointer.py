@@ -8,13 +8,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
 from ..errors import ConfigError
 from ..session import events as ev
-from ..session.event_sink import EventSink
+from ..session.event_sink import DEFAULT_EVENT_BUFFER_BYTES, DEFAULT_UNREAD_BYTES, EventSink
 from .capture import capture_snapshot
 from .snapshot import SessionSnapshot
 from .store import SessionStore
@@ -29,7 +29,7 @@ CHANGE_EVENTS = (ev.HistoryAddedEvent, ev.HistoryUpdatedEvent, ev.HandoffEvent,
 """Events after which the conversation (or the owed response) may have changed."""
 
 
-def _check_interval(_inst: object, _attr: attrs.Attribute, value: float) -> None:
+def _check_interval(_inst: object, _attr: attrs.Attribute[float], value: float) -> None:
     if not isinstance(value, int | float) or value < 0:
         raise ConfigError(f"CheckpointPolicy.interval_s must be >= 0, got {value!r}")
 
@@ -205,8 +205,12 @@ class CheckpointSink(EventSink):
     """The session's event buffer, which also takes a snapshot (in the session actor, so it
     is consistent) after every event that may change the conversation, for the writer."""
 
-    def __init__(self, maxlen: int, checkpoint: Checkpoint, **limits: Any) -> None:
-        super().__init__(maxlen, **limits)
+    def __init__(self, maxlen: int, checkpoint: Checkpoint, *,
+                 max_bytes: int = DEFAULT_EVENT_BUFFER_BYTES,
+                 unread_bytes: int | None = DEFAULT_UNREAD_BYTES,
+                 subscribed: bool = False) -> None:
+        super().__init__(maxlen, max_bytes=max_bytes, unread_bytes=unread_bytes,
+                         subscribed=subscribed)
         self.checkpoint = checkpoint
         self.state: SessionState | None = None
 

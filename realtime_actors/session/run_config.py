@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
@@ -17,6 +17,7 @@ from ..protocol.session_config import SessionModelSettings
 from ..transport.auth import ApiKey
 from ..transport.limits import (
     DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_PING_INTERVAL_S,
     DEFAULT_SEND_BUFFER_BYTES,
     TransportLimits,
 )
@@ -28,12 +29,17 @@ DEFAULT_URL = "wss://api.openai.com/v1/realtime"
 DEFAULT_MODEL = "gpt-realtime"
 
 
-def _check_positive(_inst: object, attribute: attrs.Attribute, value: float) -> None:
+_N = TypeVar("_N", bound=float)
+_B = TypeVar("_B", bound=int | None)
+
+
+def _check_positive(_inst: object, attribute: attrs.Attribute[_N], value: _N) -> None:
     if value <= 0:
         raise ConfigError(f"{attribute.name} must be > 0, got {value!r}")
 
 
-def _check_headers(_inst: object, _attribute: attrs.Attribute, value: Mapping[str, str]) -> None:
+def _check_headers(_inst: object, _attribute: attrs.Attribute[Mapping[str, str]],
+                   value: Mapping[str, str]) -> None:
     for name in value:
         if name.lower() == "openai-beta":
             raise ConfigError(
@@ -42,20 +48,23 @@ def _check_headers(_inst: object, _attribute: attrs.Attribute, value: Mapping[st
             )
 
 
-def _check_store(_inst: object, _attribute: attrs.Attribute, value: object) -> None:
+def _check_store(_inst: object, _attribute: attrs.Attribute[SessionStore | None],
+                 value: object) -> None:
     if value is not None and not isinstance(value, SessionStore):
         raise ConfigError(f"store must be a SessionStore (MemoryStore, FileStore, ...), "
                           f"not {type(value).__name__}")
 
 
-def _check_buffer_bytes(inst: object, attribute: attrs.Attribute, value: object) -> None:
-    unread = attribute.name == "event_buffer_unread_bytes"
-    check_buffer_bytes(attribute.name, value, optional=unread)
-    if unread:
-        limit = inst.event_buffer_bytes  # type: ignore[attr-defined]
-        if isinstance(value, int) and value > limit:
-            raise ConfigError(f"event_buffer_unread_bytes ({value}) must not exceed "
-                              f"event_buffer_bytes ({limit})")
+def _check_buffer_bytes(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
+    check_buffer_bytes(attribute.name, value)
+
+
+def _check_unread_bytes(inst: RunConfig, attribute: attrs.Attribute[_B], value: _B) -> None:
+    check_buffer_bytes(attribute.name, value, optional=True)
+    limit = inst.event_buffer_bytes
+    if isinstance(value, int) and value > limit:
+        raise ConfigError(f"event_buffer_unread_bytes ({value}) must not exceed "
+                          f"event_buffer_bytes ({limit})")
 
 
 @attrs.frozen(kw_only=True)
@@ -79,7 +88,7 @@ class ModelConfig:
     protocol error: ``ErrorEvent(source="protocol", code="message_too_big")``, then the
     reconnect rules)."""
     ping_interval_s: float | None = attrs.field(
-        default=20.0, validator=attrs.validators.optional(_check_positive))
+        default=DEFAULT_PING_INTERVAL_S, validator=attrs.validators.optional(_check_positive))
     """Keepalive: after this long without a byte from the server a ping is sent (``None``:
     never); ``ping_timeout_s`` later with still nothing the connection is given up and
     replaced (a half-open TCP connection never reports itself)."""
@@ -141,7 +150,7 @@ class RunConfig:
     read, or in a session without subscribers): default 8 MiB, about 170 s of PCM16 24 kHz
     output audio a slow reader may fall behind."""
     event_buffer_unread_bytes: int | None = attrs.field(default=DEFAULT_UNREAD_BYTES,
-                                                        validator=_check_buffer_bytes)
+                                                        validator=_check_unread_bytes)
     """While subscribers take the session's events and the application has not read
     ``Session.events()`` yet, the buffer keeps no ``AudioEvent`` and at most this many bytes of
     other events (default 16 KiB, about 45 transcript deltas): a server session costs next to

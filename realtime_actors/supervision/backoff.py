@@ -30,7 +30,7 @@ def backoff_delay(attempt: int, *, base_s: float, cap_s: float, jitter: float) -
     return min(cap_s, base_s * 2.0**exponent) * jitter
 
 
-def _non_negative(_instance: object, attribute: attrs.Attribute, value: float) -> None:
+def _non_negative(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if value < 0:
         raise SupervisionConfigError(f"{attribute.name} must be >= 0, got {value}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -33,12 +33,15 @@ class DisconnectKind(enum.StrEnum):
     """Permanent: report it and end the session."""
 
 
-def _check_non_negative(_inst: object, attribute: attrs.Attribute, value: float) -> None:
+_N = TypeVar("_N", bound=float)
+
+
+def _check_non_negative(_inst: object, attribute: attrs.Attribute[_N], value: _N) -> None:
     if value < 0:
         raise ConfigError(f"ReconnectPolicy.{attribute.name} must be >= 0, got {value!r}")
 
 
-def _check_positive(_inst: object, attribute: attrs.Attribute, value: float) -> None:
+def _check_positive(_inst: object, attribute: attrs.Attribute[_N], value: _N) -> None:
     if value <= 0:
         raise ConfigError(f"ReconnectPolicy.{attribute.name} must be > 0, got {value!r}")
 
