@@ -12,12 +12,16 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from ..errors import ConfigError, RealtimeError
+from ..protocol.session_config import SessionModelSettings
 from ..tools.function_tool import FunctionTool, function_tool, run_maybe_awaitable
+from .guardrails import GuardrailFunc
+
+T = TypeVar("T")
 
 __all__ = [
     "Handoff",
@@ -81,10 +85,23 @@ def _arity(func: Callable[..., Any], label: str, allowed: tuple[int, ...]) -> in
     return count
 
 
-def _to_tuple(value: Any) -> tuple[Any, ...]:
+def _to_tuple(value: Iterable[T]) -> tuple[T, ...]:
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise ConfigError(f"expected a list or tuple, not {type(value).__name__}")
     return tuple(value)
+
+
+# Converters of RealtimeAgent's sequences: their parameter types are what its __init__ accepts.
+def _tools(tools: Iterable[FunctionTool]) -> tuple[FunctionTool, ...]:
+    return _to_tuple(tools)
+
+
+def _handoffs(handoffs: Iterable[RealtimeAgent | Handoff]) -> tuple[RealtimeAgent | Handoff, ...]:
+    return _to_tuple(handoffs)
+
+
+def _guardrails(guardrails: Iterable[GuardrailFunc]) -> tuple[GuardrailFunc, ...]:
+    return _to_tuple(guardrails)
 
 
 def _check_instructions(instance: RealtimeAgent, _attribute: Any, value: Any) -> None:
@@ -117,14 +134,14 @@ class RealtimeAgent:
     instructions: str | Callable[..., str] | None = attrs.field(
         default=None, validator=_check_instructions, repr=False
     )
-    tools: tuple[FunctionTool, ...] = attrs.field(default=(), converter=_to_tuple, repr=False)
+    tools: tuple[FunctionTool, ...] = attrs.field(default=(), converter=_tools, repr=False)
     handoffs: tuple[RealtimeAgent | Handoff, ...] = attrs.field(
-        default=(), converter=_to_tuple, repr=False
+        default=(), converter=_handoffs, repr=False
     )
-    output_guardrails: tuple[Callable[..., Any], ...] = attrs.field(
-        default=(), converter=_to_tuple, repr=False
+    output_guardrails: tuple[GuardrailFunc, ...] = attrs.field(
+        default=(), converter=_guardrails, repr=False
     )
-    model_settings: object | None = attrs.field(default=None, repr=False)
+    model_settings: SessionModelSettings | None = attrs.field(default=None, repr=False)
     handoff_description: str | None = attrs.field(default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -151,6 +168,11 @@ class RealtimeAgent:
                     f"agent {self.name!r}: output guardrails must be callable, "
                     f"not {type(guardrail).__name__}"
                 )
+        if self.model_settings is not None and not isinstance(
+                self.model_settings, SessionModelSettings):
+            raise ConfigError(f"agent {self.name!r}: model_settings must be a "
+                              f"SessionModelSettings or None, not "
+                              f"{type(self.model_settings).__name__}")
         if self.handoff_description is not None and not isinstance(self.handoff_description, str):
             raise ConfigError(f"agent {self.name!r}: handoff_description must be a str or None")
 
@@ -291,8 +313,8 @@ def agent(
     instructions: str | Callable[..., str] | None = None,
     tools: Iterable[FunctionTool | Callable[..., Any]] = (),
     handoffs: Iterable[RealtimeAgent | Handoff] = (),
-    output_guardrails: Iterable[Callable[..., Any]] = (),
-    model_settings: object | None = None,
+    output_guardrails: Iterable[GuardrailFunc] = (),
+    model_settings: SessionModelSettings | None = None,
     handoff_description: str | None = None,
 ) -> RealtimeAgent:
     """Build a :class:`RealtimeAgent`; plain functions in ``tools`` are wrapped with

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 
-from ..agents.guardrails import OutputGuardrail
+from ..agents.guardrails import GuardrailFunc, OutputGuardrail
 from ..audio.playback import PlaybackTracker
 from ..durable.checkpointer import CheckpointPolicy
 from ..durable.store import SessionStore
@@ -65,6 +65,11 @@ def _check_unread_bytes(inst: RunConfig, attribute: attrs.Attribute[_B], value: 
     if isinstance(value, int) and value > limit:
         raise ConfigError(f"event_buffer_unread_bytes ({value}) must not exceed "
                           f"event_buffer_bytes ({limit})")
+
+
+def _guardrails(guardrails: Iterable[OutputGuardrail | GuardrailFunc]
+                ) -> tuple[OutputGuardrail | GuardrailFunc, ...]:
+    return tuple(guardrails)
 
 
 @attrs.frozen(kw_only=True)
@@ -128,7 +133,9 @@ class RunConfig:
     model_settings: SessionModelSettings = attrs.field(factory=SessionModelSettings)
     """Base session settings (voice, turn detection, ...); the agent supplies instructions and
     tools, and ``Session.update_session`` overrides persist on top."""
-    output_guardrails: tuple[OutputGuardrail, ...] = attrs.field(default=(), converter=tuple)
+    output_guardrails: tuple[OutputGuardrail | GuardrailFunc, ...] = attrs.field(
+        default=(), converter=_guardrails)
+    """Checks on every agent's output text (with each agent's own ``output_guardrails``)."""
     guardrail_debounce_chars: int = 100
     tool_timeout_s: float = attrs.field(default=30.0, validator=_check_positive)
     max_tool_workers: int = 4
