@@ -135,7 +135,7 @@ class AudioInterruptedEvent(SessionEvent):
     """Output audio was interrupted (by ``interrupt()`` or by the user speaking) and the
     item was truncated at ``audio_end_ms``."""
 
-    item_id: str | None
+    item_id: str
     content_index: int
     audio_end_ms: int
     reason: InterruptReason
