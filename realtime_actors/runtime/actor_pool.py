@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -60,10 +60,44 @@ class PoolStats:
     spares_started: int
 
 
+class Scheduler(Protocol):
+    """Where pooled actors run: an :class:`ActorPool`, or the reactor (a pool of one worker,
+    its own thread, that takes no guests)."""
+
+    @property
+    def allows_guests(self) -> bool:
+        """Whether other threads may run its actors for a moment (``enter_guest``)."""
+        ...
+
+    def attach(self) -> None:
+        """A pooled actor starts on it."""
+        ...
+
+    def detach(self) -> None:
+        """A pooled actor stopped."""
+        ...
+
+    def schedule(self, inbox: PooledInbox) -> None:
+        """Run the actor of ``inbox`` (newly started, or told while idle)."""
+        ...
+
+    def requeue(self, inbox: PooledInbox) -> None:
+        """Run the actor of ``inbox`` again: messages are left after its batch."""
+        ...
+
+    def enter_blocking(self, worker: _Worker) -> None:
+        """``worker`` is about to block (on a pooled actor's future)."""
+        ...
+
+    def leave_blocking(self, worker: _Worker) -> None:
+        """``worker`` no longer blocks."""
+        ...
+
+
 class _Worker:
     __slots__ = ("busy_since", "guest", "name", "next", "pool", "prior", "spare")
 
-    def __init__(self, pool: ActorPool, name: str, spare: bool, guest: bool = False) -> None:
+    def __init__(self, pool: Scheduler, name: str, spare: bool, guest: bool = False) -> None:
         self.pool = pool
         self.name = name
         self.spare = spare
