@@ -18,7 +18,12 @@ import attrs
 
 from ..errors import ConfigError, RealtimeError
 from ..protocol.session_config import SessionModelSettings
-from ..tools.function_tool import FunctionTool, function_tool, run_maybe_awaitable
+from ..tools.function_tool import (
+    AnyFunctionTool,
+    FunctionTool,
+    function_tool,
+    run_maybe_awaitable,
+)
 from .guardrails import GuardrailFunc
 
 T = TypeVar("T")
@@ -92,7 +97,7 @@ def _to_tuple(value: Iterable[T]) -> tuple[T, ...]:
 
 
 # Converters of RealtimeAgent's sequences: their parameter types are what its __init__ accepts.
-def _tools(tools: Iterable[FunctionTool]) -> tuple[FunctionTool, ...]:
+def _tools(tools: Iterable[AnyFunctionTool]) -> tuple[AnyFunctionTool, ...]:
     return _to_tuple(tools)
 
 
@@ -134,7 +139,7 @@ class RealtimeAgent:
     instructions: str | Callable[..., str] | None = attrs.field(
         default=None, validator=_check_instructions, repr=False
     )
-    tools: tuple[FunctionTool, ...] = attrs.field(default=(), converter=_tools, repr=False)
+    tools: tuple[AnyFunctionTool, ...] = attrs.field(default=(), converter=_tools, repr=False)
     handoffs: tuple[RealtimeAgent | Handoff, ...] = attrs.field(
         default=(), converter=_handoffs, repr=False
     )
@@ -311,7 +316,7 @@ def agent(
     name: str,
     *,
     instructions: str | Callable[..., str] | None = None,
-    tools: Iterable[FunctionTool | Callable[..., Any]] = (),
+    tools: Iterable[AnyFunctionTool | Callable[..., Any]] = (),
     handoffs: Iterable[RealtimeAgent | Handoff] = (),
     output_guardrails: Iterable[GuardrailFunc] = (),
     model_settings: SessionModelSettings | None = None,
@@ -386,7 +391,7 @@ def find_handoff(agent: RealtimeAgent, tool_name: str) -> Handoff | None:
     return None
 
 
-def find_tool(agent: RealtimeAgent, name: str) -> FunctionTool | None:
+def find_tool(agent: RealtimeAgent, name: str) -> AnyFunctionTool | None:
     """The agent's function tool named exactly ``name``, else None."""
     return next((t for t in agent.tools if t.name == name), None)
 
