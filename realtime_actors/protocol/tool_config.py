@@ -174,10 +174,6 @@ class ToolChoiceMode(enum.StrEnum):
     REQUIRED = "required"
 
 
-ToolChoiceModeName = Literal["none", "auto", "required"]
-"""The values of :class:`ToolChoiceMode`, accepted wherever a member is."""
-
-
 def _choice_name(value: str) -> str:
     return check_tool_name(value, "tool_choice.name")
 
