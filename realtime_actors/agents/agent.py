@@ -18,12 +18,7 @@ import attrs
 
 from ..errors import ConfigError, RealtimeError
 from ..protocol.session_config import SessionModelSettings
-from ..tools.function_tool import (
-    AnyFunctionTool,
-    FunctionTool,
-    function_tool,
-    run_maybe_awaitable,
-)
+from ..tools.function_tool import AnyFunctionTool, FunctionTool, function_tool, run_maybe_awaitable
 from .guardrails import GuardrailFunc
 
 T = TypeVar("T")
@@ -173,11 +168,9 @@ class RealtimeAgent:
                     f"agent {self.name!r}: output guardrails must be callable, "
                     f"not {type(guardrail).__name__}"
                 )
-        if self.model_settings is not None and not isinstance(
-                self.model_settings, SessionModelSettings):
-            raise ConfigError(f"agent {self.name!r}: model_settings must be a "
-                              f"SessionModelSettings or None, not "
-                              f"{type(self.model_settings).__name__}")
+        if not isinstance(self.model_settings, SessionModelSettings | None):
+            raise ConfigError(f"agent {self.name!r}: model_settings must be a SessionModelSettings "
+                              f"or None, not {type(self.model_settings).__name__}")
         if self.handoff_description is not None and not isinstance(self.handoff_description, str):
             raise ConfigError(f"agent {self.name!r}: handoff_description must be a str or None")
 
