@@ -85,7 +85,7 @@ class ToolContext:
     cancelled: threading.Event = attrs.field(factory=threading.Event, repr=False)
 
 
-def _json_copy(value: Any) -> dict[str, Any]:
+def _json_copy(value: Mapping[str, Any]) -> dict[str, Any]:
     try:
         copied = json.loads(json.dumps(value, allow_nan=False))
     except (TypeError, ValueError) as err:
