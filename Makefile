@@ -4,12 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo simulator bench soak clean
+.PHONY: install test lint typecheck demo simulator bench soak clean
 
+# editable_mode=compat puts a plain path in site-packages, which type checkers follow (mypy
+# on your own scripts finds the package); setuptools' default editable finder is invisible to them
 $(STAMP): setup.cfg setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,simulator,ray]'
+	$(PY) -m pip install --quiet -e '.[test,simulator,ray]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -17,7 +19,10 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check realtime_actors voice_actors tests examples bench
 
-test: $(STAMP) lint
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+test: $(STAMP) lint typecheck
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
@@ -36,4 +41,4 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache

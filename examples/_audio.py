@@ -12,7 +12,8 @@ from _common import LiveGuard, Target, say
 import voice_actors as va
 from realtime_actors.audio.pcm import SAMPLE_RATE, read_wav, write_wav
 from realtime_actors.simulator.speech_codec import synthesize
-from voice_actors.http_client import AudioHTTPClient, CancelToken
+from voice_actors import CancelToken
+from voice_actors.http_client import AudioHTTPClient
 
 CHUNK_MS = 100
 BYTES_PER_MS = 2 * SAMPLE_RATE // 1000

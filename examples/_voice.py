@@ -43,6 +43,8 @@ def play(result: va.VoiceResult, guard: LiveGuard, timeout: float,
                 say(f"[voice] turn {offset + len(turns)} ended")
             else:
                 say(f"[voice] {event.event}")
+        elif isinstance(event, va.VoiceStreamEventTranscript):  # with emit_transcripts=True
+            say(f"[transcript] {event.text}")
         else:
             say(f"[error] {type(event.error).__name__}: {event.error}")
             raise guard.fail(event.error, "the voice run failed")

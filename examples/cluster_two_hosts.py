@@ -15,15 +15,16 @@ try:
     import ray
 
     import realtime_actors.cluster as rtc
+    HAVE_RAY = True
 except ImportError:  # the [ray] extra is not installed
-    ray = None
+    HAVE_RAY = False
 
 QUESTIONS = ["My favourite colour is green.", "Which colour do I like?"]
 
 
 def main(args: argparse.Namespace) -> int:
     """Start Ray and two hosts, place three sessions, drain a host, ask again."""
-    if ray is None:
+    if not HAVE_RAY:
         raise SkipExample("Ray is not installed: pip install 'realtime-actors[ray]'")
     assistant = rt.agent("Assistant", instructions="You are concise and remember things.")
     config = rt.RunConfig(model_settings=rt.SessionModelSettings(output_modalities=["text"]))

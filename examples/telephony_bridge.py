@@ -23,8 +23,10 @@ from realtime_actors.telephony import (
     CallClearedEvent,
     CallStartedEvent,
     DtmfEvent,
+    SessionAudio,
     SimulatedCarrier,
 )
+from realtime_actors.telephony.codec import check_session_audio
 
 QUESTION = "When are you open?"
 LONG_QUESTION = "Tell me about every plan"
@@ -72,7 +74,7 @@ async def _answer(call: SimulatedCarrier, log: CallLog, timeout: float, live: bo
     return f"{len(call.heard) // 8} ms of audio so far"
 
 
-async def _call(model_config: rt.ModelConfig, session_audio: str, timeout: float,
+async def _call(model_config: rt.ModelConfig, session_audio: SessionAudio, timeout: float,
                 live: bool) -> tuple[CallLog, SimulatedCarrier]:
     log = CallLog()
     agent = rt.agent("Receptionist", instructions="Answer callers briefly.")
@@ -99,7 +101,7 @@ async def _call(model_config: rt.ModelConfig, session_audio: str, timeout: float
 def main(args: argparse.Namespace) -> int:
     """One simulated call through the bridge; the caller's audio goes to a WAV file."""
     with connect(args, Scenario(reply=_reply)) as target:
-        log, call = asyncio.run(_call(target.model_config, args.session_audio,
+        log, call = asyncio.run(_call(target.model_config, check_session_audio(args.session_audio),
                                       target.timeout_s, target.live))
     args.out.mkdir(parents=True, exist_ok=True)
     wav = args.out / "telephony_caller_heard.wav"

@@ -181,7 +181,7 @@ class ChatHandler(BaseHTTPRequestHandler):
 
 def client(base: str, number: int, timeout: float) -> list[tuple[int, dict[str, Any]]]:
     """One client: its conversation's turns, one after another."""
-    answers = []
+    answers: list[tuple[int, dict[str, Any]]] = []
     for template in TURNS:
         body = json.dumps({"text": template.format(n=number)}).encode()
         request = urllib.request.Request(f"{base}/conversations/c{number}/turns", data=body,

@@ -75,6 +75,7 @@ from .session.events import (
 from .session.handle import Session, SessionClosedError, run
 from .session.run_config import ModelConfig, RunConfig
 from .tools.function_tool import (
+    AnyFunctionTool,
     FunctionTool,
     ToolArgumentsError,
     ToolContext,
@@ -100,6 +101,7 @@ __all__ = [
     "ActorPool",
     "AgentEndEvent",
     "AgentStartEvent",
+    "AnyFunctionTool",
     "ApiKey",
     "AsyncSession",
     "AudioEndEvent",

@@ -6,8 +6,10 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from typing import TypeGuard
 
 import realtime_actors
+from realtime_actors.protocol.session_config import SessionModelSettings
 from realtime_actors.session.events import (
     AgentEndEvent,
     AgentStartEvent,
@@ -17,19 +19,21 @@ from realtime_actors.session.events import (
     TextDeltaEvent,
     ToolStartEvent,
 )
-from realtime_actors.session.run_config import ModelConfig, RunConfig, SessionModelSettings
+from realtime_actors.session.run_config import ModelConfig, RunConfig
 from voice_actors.errors import WorkflowError
 from voice_actors.workflow import VoiceWorkflowBase
 
 logger = logging.getLogger(__name__)
 
 
-def _is_answer_event(event: SessionEvent) -> bool:
-    return isinstance(
-        event,
-        TextDeltaEvent | AgentStartEvent | ToolStartEvent | AgentEndEvent | ErrorEvent
-        | SessionEndedEvent,
-    )
+_AnswerEvent = (
+    TextDeltaEvent | AgentStartEvent | ToolStartEvent | AgentEndEvent | ErrorEvent
+    | SessionEndedEvent
+)
+
+
+def _is_answer_event(event: SessionEvent) -> TypeGuard[_AnswerEvent]:
+    return isinstance(event, _AnswerEvent)
 
 
 def _failed_response(status: str, error: ErrorEvent | None) -> WorkflowError:

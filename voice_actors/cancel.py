@@ -24,7 +24,7 @@ import socket
 import threading
 import weakref
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -206,10 +206,17 @@ def _shutdown(sock: socket.socket) -> None:
         logger.debug("cancel: socket shutdown failed: %s", exc)
 
 
-class _TrackingMixin:
-    """A connection that, while a request holds it, lets that request's token shut it down."""
+if TYPE_CHECKING:  # what the mixins below extend, for their super() calls
+    from urllib3._base_connection import BaseHTTPConnection
 
-    sock: Any
+    _ConnectionBase = HTTPConnection
+    _PoolBase = HTTPConnectionPool
+else:
+    _ConnectionBase = _PoolBase = object
+
+
+class _TrackingMixin(_ConnectionBase):
+    """A connection that, while a request holds it, lets that request's token shut it down."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -235,7 +242,7 @@ class _TrackingMixin:
 
     def connect(self) -> None:
         """Connect (TCP, and TLS for https), then let the holding token shut the socket down."""
-        super().connect()  # type: ignore[misc]
+        super().connect()
         if self.sock is not None and self._token is not None:
             self._track(self.sock, opened=True)
 
@@ -243,7 +250,7 @@ class _TrackingMixin:
         """Wait for the answer, acknowledging its segments at once (see :func:`_quick_ack`)."""
         if self.sock is not None:
             _quick_ack(self.sock)
-        return super().getresponse()  # type: ignore[misc]
+        return super().getresponse()
 
     def _track(self, sock: socket.socket, *, opened: bool) -> None:
         assert self._token is not None
@@ -261,21 +268,20 @@ class _TrackedHTTPSConnection(_TrackingMixin, HTTPSConnection):
     """The TLS variant of :class:`_TrackedHTTPConnection`."""
 
 
-class _TrackingPoolMixin:
+class _TrackingPoolMixin(_PoolBase):
     """A connection pool attaching each connection it hands out to the request's token."""
 
-    pool: Any
     fixed_token: CancelToken | None = None
 
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)  # type: ignore[misc]
+    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
+        conn = super()._get_conn(timeout)
         token = self.fixed_token if self.fixed_token is not None else _BOUND.get()
-        if token is not None:
+        if token is not None and isinstance(conn, _TrackingMixin):  # ConnectionCls: always
             conn.attach(token)
         return conn
 
-    def _put_conn(self, conn: Any) -> None:
-        if conn is not None and conn.detach():
+    def _put_conn(self, conn: BaseHTTPConnection | None) -> None:
+        if isinstance(conn, _TrackingMixin) and conn.detach():
             # Given back by a cancelled request: its socket may be shut down or half-read.
             logger.debug("closing a connection given back by a cancelled request")
             conn.close()
@@ -284,7 +290,7 @@ class _TrackingPoolMixin:
             # More requests at once than the pool keeps: close the extra connection quietly.
             conn.close()
             return
-        super()._put_conn(conn)  # type: ignore[misc]
+        super()._put_conn(conn)
 
 
 class _TrackedHTTPPool(_TrackingPoolMixin, HTTPConnectionPool):

@@ -269,7 +269,8 @@ class AudioHTTPClient:
                             break
                         return text
                     elif kind == "error":
-                        error = event.get("error") if isinstance(event.get("error"), dict) else {}
+                        detail = event.get("error")
+                        error = detail if isinstance(detail, dict) else {}
                         raise VoiceServerError(
                             f"transcription stream failed: {str(error.get('message'))[:300]}",
                             endpoint=endpoint,

@@ -23,6 +23,7 @@ from realtime_actors.supervision import (
     ChildState,
     ChildStoppedError,
     Restart,
+    RestartName,
     SupervisorHandle,
 )
 from realtime_actors.transport.auth import ApiKey, resolve_api_key
@@ -49,7 +50,7 @@ def pipeline_child_spec(
     config: VoicePipelineConfig | None = None,
     base_url: str = DEFAULT_BASE_URL,
     api_key: str | ApiKey | None = None,
-    restart: Restart | str = Restart.PERMANENT,
+    restart: Restart | RestartName = Restart.PERMANENT,
 ) -> ChildSpec:
     """A :class:`~realtime_actors.supervision.ChildSpec` that runs a :class:`PipelineActor`.
 
@@ -159,7 +160,9 @@ class Pipeline:
                 if remaining <= 0:
                     raise pykka.Timeout(f"{timeout} seconds")
                 try:
-                    return self._address.ask(StartRun(audio=audio), timeout=remaining)
+                    result: VoiceResult = self._address.ask(StartRun(audio=audio),
+                                                            timeout=remaining)
+                    return result
                 except ChildStoppedError:
                     raise
                 except pykka.ActorDeadError:

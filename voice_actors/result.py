@@ -7,6 +7,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Literal
 
 from voice_actors.cancel import POLL_S, CancelToken
 from voice_actors.errors import PipelineStoppedError, StreamTimeoutError, VoiceCancelledError
@@ -20,7 +21,6 @@ from voice_actors.events import (
 
 logger = logging.getLogger(__name__)
 
-_END = object()
 
 
 class VoiceResult:
@@ -31,7 +31,7 @@ class VoiceResult:
     """
 
     def __init__(self, *, is_alive: Callable[[], bool]) -> None:
-        self._queue: queue.Queue[object] = queue.Queue()
+        self._queue: queue.Queue[VoiceStreamEvent | None] = queue.Queue()  # None: the end
         self._lock = threading.Lock()
         self._closed = False
         self._is_alive = is_alive
@@ -58,9 +58,9 @@ class VoiceResult:
         """Queue an audio chunk."""
         return self.emit(VoiceStreamEventAudio(data=data))
 
-    def lifecycle(self, name: str) -> bool:
+    def lifecycle(self, name: Literal["turn_started", "turn_ended"]) -> bool:
         """Queue ``turn_started`` or ``turn_ended``."""
-        return self.emit(VoiceStreamEventLifecycle(event=name))  # type: ignore[arg-type]
+        return self.emit(VoiceStreamEventLifecycle(event=name))
 
     def transcript(self, text: str, *, final: bool) -> bool:
         """Queue a transcript (a delta, or a turn's final text)."""
@@ -90,7 +90,7 @@ class VoiceResult:
             if error is not None:
                 self._queue.put(VoiceStreamEventError(error=error))
             self._queue.put(VoiceStreamEventLifecycle(event="session_ended"))
-            self._queue.put(_END)
+            self._queue.put(None)
         return True
 
     def cancel(self) -> None:
@@ -124,6 +124,6 @@ class VoiceResult:
                 if not self._is_alive():
                     self.finish(PipelineStoppedError("the pipeline actor is not running"))
                 continue
-            if item is _END:
+            if item is None:
                 return
-            yield item  # type: ignore[misc]
+            yield item

@@ -8,6 +8,7 @@ reused :class:`~voice_actors.worker_threads.WorkerThreads`, so a turn starts no 
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 from collections.abc import Callable, Iterable, Iterator
@@ -91,7 +92,7 @@ class RunWorker:
                 if isinstance(item, Exception):
                     raise item
                 assert isinstance(item, str)
-                self.turn(lambda text=item: self._workflow.run(text), transcript=item)
+                self.turn(functools.partial(self._workflow.run, item), transcript=item)
         except Exception as exc:
             error = self._error(exc)
             self._token.cancel()  # stops the capture thread and its request

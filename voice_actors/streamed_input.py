@@ -108,9 +108,6 @@ class EnergyVAD:
         return utterance
 
 
-_CLOSED = object()
-
-
 class StreamedAudioInput:
     """Audio that arrives over time (24 kHz mono PCM16 bytes or int16/float arrays).
 
@@ -120,7 +117,7 @@ class StreamedAudioInput:
 
     def __init__(self, vad: VADSettings | None = None) -> None:
         self.vad = vad if vad is not None else VADSettings()
-        self._queue: queue.Queue[object] = queue.Queue()
+        self._queue: queue.Queue[bytes | None] = queue.Queue()  # None: closed
         self._lock = threading.Lock()
         self._closed = False
 
@@ -138,7 +135,7 @@ class StreamedAudioInput:
         with self._lock:
             if not self._closed:
                 self._closed = True
-                self._queue.put(_CLOSED)
+                self._queue.put(None)
 
     def get(self, timeout: float) -> bytes | None:
         """Next chunk; ``b""`` when none came within ``timeout``, None once closed and drained."""
@@ -146,7 +143,6 @@ class StreamedAudioInput:
             item = self._queue.get(timeout=timeout)
         except queue.Empty:
             return b""
-        if item is _CLOSED:
-            self._queue.put(_CLOSED)  # keep answering None
-            return None
-        return item  # type: ignore[return-value]
+        if item is None:
+            self._queue.put(None)  # keep answering None
+        return item

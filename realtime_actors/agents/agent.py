@@ -12,13 +12,17 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from ..errors import ConfigError, RealtimeError
-from ..tools.function_tool import FunctionTool, function_tool, run_maybe_awaitable
+from ..protocol.session_config import SessionModelSettings
+from ..tools.function_tool import AnyFunctionTool, FunctionTool, function_tool, run_maybe_awaitable
 from ..validation import checked
+from .guardrails import GuardrailFunc
+
+T = TypeVar("T")
 
 __all__ = [
     "Handoff",
@@ -82,10 +86,23 @@ def _arity(func: Callable[..., Any], label: str, allowed: tuple[int, ...]) -> in
     return count
 
 
-def _to_tuple(value: Any) -> tuple[Any, ...]:
+def _to_tuple(value: Iterable[T]) -> tuple[T, ...]:
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise ConfigError(f"expected a list or tuple, not {type(value).__name__}")
     return tuple(value)
+
+
+# Converters of RealtimeAgent's sequences: their parameter types are what its __init__ accepts.
+def _tools(tools: Iterable[AnyFunctionTool]) -> tuple[AnyFunctionTool, ...]:
+    return _to_tuple(tools)
+
+
+def _handoffs(handoffs: Iterable[RealtimeAgent | Handoff]) -> tuple[RealtimeAgent | Handoff, ...]:
+    return _to_tuple(handoffs)
+
+
+def _guardrails(guardrails: Iterable[GuardrailFunc]) -> tuple[GuardrailFunc, ...]:
+    return _to_tuple(guardrails)
 
 
 def _check_instructions(instance: RealtimeAgent, _attribute: Any, value: Any) -> None:
@@ -118,14 +135,14 @@ class RealtimeAgent:
     instructions: str | Callable[..., str] | None = attrs.field(
         default=None, validator=_check_instructions, repr=False
     )
-    tools: tuple[FunctionTool, ...] = attrs.field(default=(), converter=_to_tuple, repr=False)
+    tools: tuple[AnyFunctionTool, ...] = attrs.field(default=(), converter=_tools, repr=False)
     handoffs: tuple[RealtimeAgent | Handoff, ...] = attrs.field(
-        default=(), converter=_to_tuple, repr=False
+        default=(), converter=_handoffs, repr=False
     )
-    output_guardrails: tuple[Callable[..., Any], ...] = attrs.field(
-        default=(), converter=_to_tuple, repr=False
+    output_guardrails: tuple[GuardrailFunc, ...] = attrs.field(
+        default=(), converter=_guardrails, repr=False
     )
-    model_settings: object | None = attrs.field(default=None, repr=False)
+    model_settings: SessionModelSettings | None = attrs.field(default=None, repr=False)
     handoff_description: str | None = attrs.field(default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -152,6 +169,9 @@ class RealtimeAgent:
                     f"agent {self.name!r}: output guardrails must be callable, "
                     f"not {type(guardrail).__name__}"
                 )
+        if not isinstance(self.model_settings, SessionModelSettings | None):
+            raise ConfigError(f"agent {self.name!r}: model_settings must be a SessionModelSettings "
+                              f"or None, not {type(self.model_settings).__name__}")
         if self.handoff_description is not None and not isinstance(self.handoff_description, str):
             raise ConfigError(f"agent {self.name!r}: handoff_description must be a str or None")
 
@@ -290,10 +310,10 @@ def agent(
     name: str,
     *,
     instructions: str | Callable[..., str] | None = None,
-    tools: Iterable[FunctionTool | Callable[..., Any]] = (),
+    tools: Iterable[AnyFunctionTool | Callable[..., Any]] = (),
     handoffs: Iterable[RealtimeAgent | Handoff] = (),
-    output_guardrails: Iterable[Callable[..., Any]] = (),
-    model_settings: object | None = None,
+    output_guardrails: Iterable[GuardrailFunc] = (),
+    model_settings: SessionModelSettings | None = None,
     handoff_description: str | None = None,
 ) -> RealtimeAgent:
     """Build a :class:`RealtimeAgent`; plain functions in ``tools`` are wrapped with
@@ -365,7 +385,7 @@ def find_handoff(agent: RealtimeAgent, tool_name: str) -> Handoff | None:
     return None
 
 
-def find_tool(agent: RealtimeAgent, name: str) -> FunctionTool | None:
+def find_tool(agent: RealtimeAgent, name: str) -> AnyFunctionTool | None:
     """The agent's function tool named exactly ``name``, else None."""
     return next((t for t in agent.tools if t.name == name), None)
 

@@ -47,12 +47,14 @@ class GuardrailResult:
 GuardrailFunc = Callable[[GuardrailInput], GuardrailResult | bool]
 
 
-def _check_func(_instance: object, _attribute: object, value: object) -> None:
+def _check_func(_instance: object, _attribute: attrs.Attribute[GuardrailFunc],
+                value: object) -> None:
     if not callable(value):
         raise ConfigError(f"a guardrail function must be callable, got {type(value).__name__}")
 
 
-def _check_name(_instance: object, _attribute: object, value: object) -> None:
+def _check_name(_instance: object, _attribute: attrs.Attribute[str | None],
+                value: object) -> None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise ConfigError(f"a guardrail name must be a non-blank str or None, got {value!r}")
 

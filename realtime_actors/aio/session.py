@@ -14,7 +14,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeGuard, TypeVar, overload
 
 import attrs
 import numpy as np
@@ -24,13 +24,22 @@ from ..agents.agent import RealtimeAgent
 from ..protocol.session_config import SessionModelSettings
 from ..session.core.history import HistoryItem
 from ..session.events import SessionEndedEvent, SessionEvent
-from ..session.handle import Session, SessionClosedError, event_matcher, is_awaited, run
+from ..session.handle import (
+    EventKind,
+    Session,
+    SessionClosedError,
+    event_matcher,
+    is_awaited,
+    run,
+)
 from ..session.run_config import ModelConfig, RunConfig
 from .relay import DEFAULT_MAX_EVENTS, LoopEventQueue, LoopRelay
 
 logger = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=SessionEvent)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 _STOP_TIMEOUT_S = 10.0
 
@@ -83,8 +92,8 @@ class AsyncSession:
             raise
         return cls(session, queue, relay, loop)
 
-    async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await self._loop.run_in_executor(None, functools.partial(fn, *args))
+    async def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self._loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
 
     # ------------------------------------------------------------------ calls
     async def send_message(self, message: str | Mapping[str, Any]) -> None:
@@ -132,7 +141,7 @@ class AsyncSession:
             return
         self._closed = True
         await self._call(self._session.close, timeout)
-        await self._call(functools.partial(self._relay.stop, block=True, timeout=timeout))
+        await self._call(self._relay.stop, block=True, timeout=timeout)
 
     # ------------------------------------------------------------------ events
     def __aiter__(self) -> AsyncIterator[SessionEvent]:
@@ -152,11 +161,22 @@ class AsyncSession:
             self._ended = True
         return event
 
-    async def wait_for(self, kind: type[E] | Callable[[SessionEvent], bool], timeout: float,
-                       *, collect: list[SessionEvent] | None = None) -> E:
+    @overload
+    async def wait_for(self, kind: type[E], timeout: float, *,
+                       collect: list[SessionEvent] | None = None) -> E: ...
+    @overload
+    async def wait_for(self, kind: Callable[[SessionEvent], TypeGuard[E]], timeout: float, *,
+                       collect: list[SessionEvent] | None = None) -> E: ...
+    @overload
+    async def wait_for(self, kind: Callable[[SessionEvent], bool], timeout: float, *,
+                       collect: list[SessionEvent] | None = None) -> SessionEvent: ...
+
+    async def wait_for(self, kind: EventKind, timeout: float, *,
+                       collect: list[SessionEvent] | None = None) -> SessionEvent:
         """Consume events until one matches ``kind`` (a class or predicate); earlier events
         go to ``collect`` if given. Raises TimeoutError after ``timeout`` seconds and
-        ``SessionClosedError`` if the session ends first."""
+        ``SessionClosedError`` if the session ends first. Returns the event, typed as
+        ``kind`` when it is a class (or a ``TypeGuard``)."""
         matches = event_matcher(kind)
         deadline = self._loop.time() + timeout
         while True:
@@ -167,7 +187,7 @@ class AsyncSession:
                     raise SessionClosedError("the session has ended")
                 raise TimeoutError(f"no matching event within {timeout}s")
             if is_awaited(event, matches, collect):
-                return event  # type: ignore[return-value]
+                return event
 
 
 @contextlib.asynccontextmanager

@@ -70,7 +70,8 @@ def ulaw_encode(samples: np.ndarray | _BytesLike) -> bytes:
     low_nibble = 0x0F - ((magnitude >> segment) & 0x0F)
     code = ((8 - segment) << 4) | low_nibble
     code = np.where(x >= 0, code | 0x80, code)
-    return code.astype(np.uint8).tobytes()
+    encoded: bytes = code.astype(np.uint8).tobytes()
+    return encoded
 
 
 def _ulaw_table() -> np.ndarray:
@@ -104,7 +105,8 @@ _ALAW_TO_LINEAR = _alaw_table()
 
 def ulaw_decode(data: np.ndarray | _BytesLike) -> np.ndarray:
     """Decode G.711 μ-law bytes to a new 1-D int16 array of PCM16 samples."""
-    return _ULAW_TO_LINEAR[_code_input(data, "μ-law")]
+    pcm: np.ndarray = _ULAW_TO_LINEAR[_code_input(data, "μ-law")]
+    return pcm
 
 
 def alaw_encode(samples: np.ndarray | _BytesLike) -> bytes:
@@ -120,4 +122,5 @@ def alaw_encode(samples: np.ndarray | _BytesLike) -> bytes:
 
 def alaw_decode(data: np.ndarray | _BytesLike) -> np.ndarray:
     """Decode G.711 A-law bytes to a new 1-D int16 array of PCM16 samples."""
-    return _ALAW_TO_LINEAR[_code_input(data, "A-law")]
+    pcm: np.ndarray = _ALAW_TO_LINEAR[_code_input(data, "A-law")]
+    return pcm

@@ -231,7 +231,8 @@ def resample(x: np.ndarray, from_rate: int, to_rate: int = SAMPLE_RATE) -> np.nd
         return samples.copy()
     if samples.shape[0] == 0:
         return samples.copy()
-    return soxr.resample(samples, src, dst)
+    resampled: np.ndarray = soxr.resample(samples, src, dst)  # soxr ships no types
+    return resampled
 
 
 def to_mono(x: np.ndarray) -> np.ndarray:
@@ -248,6 +249,5 @@ def to_mono(x: np.ndarray) -> np.ndarray:
         return x.copy()
     if x.ndim != 2 or x.shape[1] == 0:
         raise AudioFormatError(f"to_mono expects shape (n,) or (n, channels), got {x.shape}")
-    if is_int16:
-        return np.rint(x.astype(np.float64).mean(axis=1)).astype(np.int16)
-    return x.mean(axis=1, dtype=np.float64).astype(x.dtype)
+    mean: np.ndarray = x.astype(np.float64).mean(axis=1)
+    return np.rint(mean).astype(np.int16) if is_int16 else mean.astype(x.dtype)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..version import __version__
 from . import bridge_cmd, chat, probe, simulator_cmd
@@ -40,8 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (argparse exits 2 on bad usage)."""
     args = build_parser().parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.func  # set by each subcommand
     try:
-        return args.func(args)
+        return command(args)
     except CliError as exc:
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr, flush=True)
         return exc.exit_code

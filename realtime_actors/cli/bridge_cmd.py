@@ -50,7 +50,8 @@ SIMULATOR_KEY = "sk-realtime-actors-bridge-simulator"
 """The key sent to the embedded simulator (it accepts any key)."""
 
 
-def register(subparsers: Any) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
+             ) -> argparse.ArgumentParser:
     """Add the ``bridge`` subcommand to ``subparsers``."""
     parser = subparsers.add_parser(
         NAME,

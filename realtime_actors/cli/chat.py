@@ -12,7 +12,7 @@ import argparse
 import logging
 import sys
 import threading
-from typing import Any, TextIO
+from typing import TextIO
 
 import attrs
 
@@ -47,7 +47,8 @@ DEFAULT_TURN_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 
 
-def register(subparsers: Any) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
+             ) -> argparse.ArgumentParser:
     """Add the ``chat`` subcommand to ``subparsers``."""
     parser = subparsers.add_parser(
         NAME,

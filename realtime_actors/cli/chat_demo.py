@@ -39,13 +39,13 @@ def build_agent(instructions: str | None, demo_tools: bool) -> RealtimeAgent:
     text = instructions if instructions is not None else DEFAULT_INSTRUCTIONS
     if not demo_tools:
         return agent(ASSISTANT_NAME, instructions=text)
-    assistant: RealtimeAgent | None = None
+    agents: dict[str, RealtimeAgent] = {}  # the lazy handoff back finds the assistant here
     forecaster = agent(
         FORECASTER_NAME,
         instructions="You are a weather forecaster. Use get_weather for any city, then "
         "describe the weather in one sentence. Hand back to the assistant for anything else.",
         tools=[get_weather],
-        handoffs=[handoff(lambda: assistant, tool_name="transfer_to_assistant",
+        handoffs=[handoff(lambda: agents[ASSISTANT_NAME], tool_name="transfer_to_assistant",
                           tool_description="Hand back to the general assistant.")],
         handoff_description="Weather forecasts for any city.",
     )
@@ -56,6 +56,7 @@ def build_agent(instructions: str | None, demo_tools: bool) -> RealtimeAgent:
         tools=[get_weather],
         handoffs=[forecaster],
     )
+    agents[ASSISTANT_NAME] = assistant
     return assistant
 
 

@@ -32,7 +32,8 @@ NAME = "probe"
 DEFAULT_TIMEOUT_S = 15.0
 
 
-def register(subparsers: Any) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
+             ) -> argparse.ArgumentParser:
     """Add the ``probe`` subcommand to ``subparsers``."""
     parser = subparsers.add_parser(
         NAME,

@@ -49,7 +49,8 @@ def _in_range(allowed: range, wanted: str) -> Any:
     return parse
 
 
-def register(subparsers: Any) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
+             ) -> argparse.ArgumentParser:
     """Add the ``simulator`` subcommand to ``subparsers``."""
     parser = subparsers.add_parser(
         NAME,

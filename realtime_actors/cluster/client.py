@@ -83,8 +83,9 @@ class Cluster:
             name=ACTOR_PREFIX + name, namespace=self.namespace, max_restarts=max_restarts,
             max_task_retries=0, **options)
         config = HostConfig(name=name, capacity=capacity, lease_ttl_s=lease_ttl_s)
-        handle = actor.remote(config, list(agents), self.store, model_config, run_config,
-                              sigterm_drain_s)
+        # Any: Ray types an actor handle's methods as the plain methods, without .remote()
+        handle: Any = actor.remote(config, list(agents), self.store, model_config, run_config,
+                                   sigterm_drain_s)
         self._handles[name] = handle
         if wait:
             ray.get(handle.ping.remote())
@@ -154,7 +155,8 @@ class Cluster:
     def drain(self, host: str, timeout: float) -> list[str]:
         """Drain ``host`` (see :meth:`SessionHost.drain`) and place the sessions it hands
         over on the least-loaded other hosts; returns their ids."""
-        released = ray.get(self.handle(host).drain.remote(timeout), timeout=timeout + 30)
+        released: list[str] = ray.get(self.handle(host).drain.remote(timeout),
+                                      timeout=timeout + 30)
         others = [load for load in self.loads() if load.name != host and load.free > 0]
         for sid in released:
             others.sort(key=lambda load: load.sessions / load.capacity)

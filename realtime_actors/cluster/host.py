@@ -268,10 +268,10 @@ class SessionHost:
         """Send a message and save a checkpoint holding it before returning (the
         acknowledgement); a message id already seen is not sent twice. Returns its id."""
         session = self._get(session_id)
-        item = dict(message) if isinstance(message, Mapping) else {
+        item: dict[str, Any] = dict(message) if isinstance(message, Mapping) else {
             "type": "message", "role": "user",
             "content": [{"type": "input_text", "text": message}]}
-        item_id = item.setdefault("id", f"item_{uuid.uuid4().hex[:24]}")
+        item_id: str = item.setdefault("id", f"item_{uuid.uuid4().hex[:24]}")
         with self._lock:
             hosted = self._sessions.get(session_id)
             duplicate = hosted is not None and hosted.seen(item_id)

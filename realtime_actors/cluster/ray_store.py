@@ -93,7 +93,8 @@ class RayStore:
 
     def load(self, session_id: str) -> SessionSnapshot | None:
         """See :class:`~realtime_actors.durable.store.SessionStore`."""
-        return self._call("load", session_id)
+        snapshot: SessionSnapshot | None = self._call("load", session_id)
+        return snapshot
 
     def delete(self, session_id: str, *, fence: Fence | None = None) -> None:
         """See :class:`~realtime_actors.durable.store.SessionStore`."""
@@ -101,19 +102,23 @@ class RayStore:
 
     def session_ids(self, owner: str | None = None) -> list[str]:
         """See :class:`~realtime_actors.durable.store.SessionStore`."""
-        return self._call("session_ids", owner)
+        ids: list[str] = self._call("session_ids", owner)
+        return ids
 
     def owner_of(self, session_id: str) -> str | None:
         """See :class:`~realtime_actors.durable.store.SessionStore`."""
-        return self._call("owner_of", session_id)
+        owner: str | None = self._call("owner_of", session_id)
+        return owner
 
     def released_ids(self) -> list[str]:
         """See :class:`~realtime_actors.durable.store.SessionStore`."""
-        return self._call("released_ids")
+        ids: list[str] = self._call("released_ids")
+        return ids
 
     def claim(self, session_id: str, fence: Fence) -> bool:
         """See :class:`~realtime_actors.durable.store.SessionStore`."""
-        return self._call("claim", session_id, fence)
+        claimed: bool = self._call("claim", session_id, fence)
+        return claimed
 
     def release(self, session_id: str, fence: Fence) -> None:
         """See :class:`~realtime_actors.durable.store.SessionStore`."""
@@ -121,11 +126,13 @@ class RayStore:
 
     def acquire_lease(self, owner: str, ttl_s: float) -> Lease:
         """See :class:`~realtime_actors.durable.store.SessionStore`."""
-        return self._call("acquire_lease", owner, ttl_s)
+        lease: Lease = self._call("acquire_lease", owner, ttl_s)
+        return lease
 
     def renew_lease(self, fence: Fence, ttl_s: float) -> bool:
         """See :class:`~realtime_actors.durable.store.SessionStore`."""
-        return self._call("renew_lease", fence, ttl_s)
+        renewed: bool = self._call("renew_lease", fence, ttl_s)
+        return renewed
 
     def release_lease(self, fence: Fence) -> None:
         """See :class:`~realtime_actors.durable.store.SessionStore`."""

@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar, overload
 
 import numpy as np
 import ray
@@ -19,7 +19,7 @@ from ..audio.pcm import to_pcm16_bytes
 from ..durable.snapshot import SessionSnapshot
 from ..session.core.history import HistoryItem
 from ..session.events import SessionEndedEvent, SessionEvent
-from ..session.handle import SessionClosedError, event_matcher, is_awaited
+from ..session.handle import EventKind, SessionClosedError, event_matcher, is_awaited
 from ..supervision.backoff import backoff_delay
 from .errors import HostFencedError, HostUnavailableError, UnknownSessionError
 
@@ -114,7 +114,8 @@ class RemoteSession:
             "type": "message", "role": "user",
             "content": [{"type": "input_text", "text": message}]}
         item.setdefault("id", f"item_{uuid.uuid4().hex[:24]}")
-        return self._call("send_message", item)
+        item_id: str = self._call("send_message", item)
+        return item_id
 
     def send_audio(self, audio: bytes | np.ndarray, *, commit: bool = False,
                    respond: bool | None = None) -> None:
@@ -127,11 +128,13 @@ class RemoteSession:
 
     def history(self) -> tuple[HistoryItem, ...]:
         """The conversation history, in order."""
-        return self._call("history")
+        history: tuple[HistoryItem, ...] = self._call("history")
+        return history
 
     def snapshot(self) -> SessionSnapshot:
         """A :class:`~realtime_actors.durable.SessionSnapshot` of the session now."""
-        return self._call("snapshot")
+        snapshot: SessionSnapshot = self._call("snapshot")
+        return snapshot
 
     def close(self) -> None:
         """End the session for good (its record is deleted)."""
@@ -144,7 +147,9 @@ class RemoteSession:
             batch = list(self._unread)
             self._unread.clear()
             return batch
-        return self._call("pull", max_events, wait_s, timeout=wait_s + self.call_timeout_s)
+        events: list[SessionEvent] = self._call(
+            "pull", max_events, wait_s, timeout=wait_s + self.call_timeout_s)
+        return events
 
     def _next(self, wait_s: float) -> SessionEvent | None:
         if not self._unread:
@@ -168,14 +173,25 @@ class RemoteSession:
             if isinstance(event, SessionEndedEvent):
                 return
 
-    def wait_for(self, kind: type[E] | Callable[[SessionEvent], bool], timeout: float,
-                 *, collect: list[SessionEvent] | None = None) -> E:
+    @overload
+    def wait_for(self, kind: type[E], timeout: float, *,
+                 collect: list[SessionEvent] | None = None) -> E: ...
+    @overload
+    def wait_for(self, kind: Callable[[SessionEvent], TypeGuard[E]], timeout: float, *,
+                 collect: list[SessionEvent] | None = None) -> E: ...
+    @overload
+    def wait_for(self, kind: Callable[[SessionEvent], bool], timeout: float, *,
+                 collect: list[SessionEvent] | None = None) -> SessionEvent: ...
+
+    def wait_for(self, kind: EventKind, timeout: float, *,
+                 collect: list[SessionEvent] | None = None) -> SessionEvent:
         """Consume events until one matches ``kind`` (a class or predicate); earlier ones go
-        to ``collect``. Raises TimeoutError after ``timeout``."""
+        to ``collect``. Raises TimeoutError after ``timeout``. Returns the event, typed as
+        ``kind`` when it is a class (or a ``TypeGuard``)."""
         deadline = time.monotonic() + timeout
         matches = event_matcher(kind)
         while (left := deadline - time.monotonic()) > 0:
             event = self._next(min(left, 1.0))
             if event is not None and is_awaited(event, matches, collect):
-                return event  # type: ignore[return-value]
+                return event
         raise TimeoutError(f"no matching event within {timeout}s")

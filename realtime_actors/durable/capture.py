@@ -54,9 +54,9 @@ def capture_snapshot(state: SessionState, session_id: str, sequence: int) -> Ses
         if not isinstance(kind, str) or kind in _NOT_PENDING or kind.startswith("input_audio"):
             continue
         clean = {k: v for k, v in frame.items() if k != "event_id"}
-        item = clean.get("item")
-        key = item.get("id") if isinstance(item, dict) and kind == "conversation.item.create" \
-            else f"#{n}"
+        wire_item = clean.get("item")
+        key = wire_item.get("id") \
+            if isinstance(wire_item, dict) and kind == "conversation.item.create" else f"#{n}"
         if key not in kept_ids:
             pending.setdefault(str(key), clean)
     handled = core.handled_calls - set(core.running_tools) - unanswered

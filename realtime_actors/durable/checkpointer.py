@@ -8,12 +8,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
 from ..session import events as ev
-from ..session.event_sink import EventSink
+from ..session.event_sink import DEFAULT_EVENT_BUFFER_BYTES, DEFAULT_UNREAD_BYTES, EventSink
 from ..validation import NUMBER, checked
 from .capture import capture_snapshot
 from .snapshot import SessionSnapshot
@@ -200,8 +200,12 @@ class CheckpointSink(EventSink):
     """The session's event buffer, which also takes a snapshot (in the session actor, so it
     is consistent) after every event that may change the conversation, for the writer."""
 
-    def __init__(self, maxlen: int, checkpoint: Checkpoint, **limits: Any) -> None:
-        super().__init__(maxlen, **limits)
+    def __init__(self, maxlen: int, checkpoint: Checkpoint, *,
+                 max_bytes: int = DEFAULT_EVENT_BUFFER_BYTES,
+                 unread_bytes: int | None = DEFAULT_UNREAD_BYTES,
+                 subscribed: bool = False) -> None:
+        super().__init__(maxlen, max_bytes=max_bytes, unread_bytes=unread_bytes,
+                         subscribed=subscribed)
         self.checkpoint = checkpoint
         self.state: SessionState | None = None
 

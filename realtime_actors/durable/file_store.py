@@ -157,7 +157,7 @@ class FileStore:
         return {"directory": str(self.directory), "fsync": self._fsync}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["directory"], fsync=state["fsync"])  # type: ignore[misc]
+        FileStore.__init__(self, state["directory"], fsync=state["fsync"])
 
     def acquire_lease(self, owner: str, ttl_s: float) -> Lease:
         """See :class:`SessionStore`."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -38,6 +38,18 @@ class SnapshotVersionError(SnapshotError):
                          f"(this library reads version {SNAPSHOT_VERSION})")
 
 
+def _items(items: Iterable[HistoryItem]) -> tuple[HistoryItem, ...]:
+    return tuple(items)
+
+
+def _call_ids(call_ids: Iterable[str]) -> frozenset[str]:
+    return frozenset(call_ids)
+
+
+def _frames(frames: Iterable[Mapping[str, Any]]) -> tuple[Mapping[str, Any], ...]:
+    return tuple(frames)
+
+
 @attrs.frozen(kw_only=True)
 class SessionSnapshot:
     """What a session needs to carry on elsewhere: the answering agent's name, the settings
@@ -47,9 +59,9 @@ class SessionSnapshot:
 
     session_id: str
     agent_name: str
-    items: tuple[HistoryItem, ...] = attrs.field(default=(), converter=tuple)
-    handled_calls: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
-    pending: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=tuple)
+    items: tuple[HistoryItem, ...] = attrs.field(default=(), converter=_items)
+    handled_calls: frozenset[str] = attrs.field(default=frozenset(), converter=_call_ids)
+    pending: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=_frames)
     """Client events queued or unacknowledged when the snapshot was taken (item creates,
     raw events); each is sent once more on the resumed session's first connection."""
     settings: Mapping[str, Any] = attrs.field(factory=dict)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -13,7 +12,6 @@ from realtime_actors.errors import ConfigError
 from realtime_actors.protocol.config_checks import (
     check_choice,
     check_str,
-    optional,
     reject_unknown_keys,
 )
 
@@ -61,8 +59,11 @@ class AudioFormat(enum.StrEnum):
             )
         if isinstance(value, Mapping):
             reject_unknown_keys(value, frozenset({"type", "rate"}), field)
-            fmt = _ALIASES.get(value.get("type")) if isinstance(value.get("type"), str) else None
-            if fmt is None or not value["type"].startswith("audio/"):
+            kind = value.get("type")
+            fmt = None
+            if isinstance(kind, str) and kind.startswith("audio/"):
+                fmt = _ALIASES.get(kind)
+            if fmt is None:
                 raise ConfigError(
                     f"{field}.type: invalid value {value.get('type')!r}; allowed values are "
                     "'audio/pcm', 'audio/pcmu', 'audio/pcma'"
@@ -80,6 +81,13 @@ class AudioFormat(enum.StrEnum):
             f"got {type(value).__name__}"
         )
 
+
+AudioFormatName = Literal[
+    "pcm16", "g711_ulaw", "g711_alaw", "audio/pcm", "audio/pcmu", "audio/pcma"
+]
+"""The short names and GA types of :class:`AudioFormat`, accepted wherever a member is."""
+AudioFormatInput = AudioFormat | AudioFormatName | Mapping[str, Any]
+"""What an audio format field accepts: a member, a name, or a GA format object."""
 
 _MIME_TYPES = {
     AudioFormat.PCM16: "audio/pcm",
@@ -111,16 +119,30 @@ CUSTOM_VOICE_PREFIX = "voice_"
 """Prefix of custom voice ids (``voice_1234``)."""
 
 
+VoiceName = Literal[
+    "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
+]
+"""The values of :class:`Voice`, accepted wherever a member is."""
+
+
+def _voice_id(value: str) -> str:
+    return check_str(value, "voice.id")
+
+
 @attrs.frozen(kw_only=True)
 class CustomVoice:
     """A custom voice, sent as ``{"id": "voice_..."}``."""
 
-    id: str = attrs.field(converter=functools.partial(check_str, field="voice.id"))
+    id: str = attrs.field(converter=_voice_id)
     """The custom voice id, e.g. ``voice_1234``."""
 
     def to_wire(self) -> dict[str, Any]:
         """The wire object ``{"id": ...}``."""
         return {"id": self.id}
+
+
+VoiceInput = Voice | VoiceName | CustomVoice | str | Mapping[str, str]
+"""What a voice field accepts: a voice, its name, a ``voice_...`` id or ``{"id": ...}``."""
 
 
 def parse_voice(value: object, field: str = "voice") -> Voice | CustomVoice:
@@ -137,7 +159,7 @@ def parse_voice(value: object, field: str = "voice") -> Voice | CustomVoice:
             pass
     elif isinstance(value, Mapping):
         reject_unknown_keys(value, frozenset({"id"}), field)
-        return CustomVoice(id=value.get("id"))
+        return CustomVoice(id=check_str(value.get("id"), "voice.id"))
     raise ConfigError(
         f"{field}: invalid voice {value!r}; allowed values are "
         + ", ".join(repr(v.value) for v in Voice)
@@ -157,15 +179,19 @@ class NoiseReductionType(enum.StrEnum):
     FAR_FIELD = "far_field"
 
 
+NoiseReductionTypeName = Literal["near_field", "far_field"]
+"""The values of :class:`NoiseReductionType`, accepted wherever a member is."""
+
+
+def _noise_reduction_type(value: NoiseReductionType | NoiseReductionTypeName) -> NoiseReductionType:
+    return check_choice(value, NoiseReductionType, "noise_reduction.type")
+
+
 @attrs.frozen(kw_only=True)
 class NoiseReductionConfig:
     """``audio.input.noise_reduction``: ``near_field`` (headsets) or ``far_field`` (rooms)."""
 
-    type: NoiseReductionType = attrs.field(
-        converter=functools.partial(
-            check_choice, enum_cls=NoiseReductionType, field="noise_reduction.type"
-        )
-    )
+    type: NoiseReductionType = attrs.field(converter=_noise_reduction_type)
     """The noise reduction profile (enum member or string)."""
 
     @classmethod
@@ -174,10 +200,11 @@ class NoiseReductionConfig:
         if isinstance(value, cls):
             return value
         if isinstance(value, str | NoiseReductionType):
-            return cls(type=value)
+            return cls(type=check_choice(value, NoiseReductionType, "noise_reduction.type"))
         if isinstance(value, Mapping):
             reject_unknown_keys(value, frozenset({"type"}), "noise_reduction")
-            return cls(type=value.get("type"))
+            kind = value.get("type")
+            return cls(type=check_choice(kind, NoiseReductionType, "noise_reduction.type"))
         raise ConfigError(
             f"noise_reduction: expected a NoiseReductionConfig, a type string or a mapping, "
             f"got {type(value).__name__}"
@@ -186,6 +213,12 @@ class NoiseReductionConfig:
     def to_wire(self) -> dict[str, Any]:
         """The wire object ``{"type": ...}``."""
         return {"type": self.type.value}
+
+
+NoiseReductionInput = (
+    NoiseReductionConfig | NoiseReductionType | NoiseReductionTypeName | Mapping[str, Any]
+)
+"""What ``noise_reduction`` accepts: a config, a profile (or its name) or ``{"type": ...}``."""
 
 
 TRANSCRIPTION_MODELS = (
@@ -201,26 +234,27 @@ TRANSCRIPTION_MODELS = (
 """Transcription models named by the GA spec (other non-empty strings are accepted too)."""
 
 
+def _transcription_model(value: str) -> str:
+    return check_str(value, "transcription.model")
+
+
+def _transcription_language(value: str | None) -> str | None:
+    return None if value is None else check_str(value, "transcription.language")
+
+
+def _transcription_prompt(value: str | None) -> str | None:
+    return None if value is None else check_str(value, "transcription.prompt", allow_empty=True)
+
+
 @attrs.frozen(kw_only=True)
 class TranscriptionConfig:
     """``audio.input.transcription``: transcribe the user's audio asynchronously."""
 
-    model: str = attrs.field(
-        default="gpt-4o-transcribe",
-        converter=functools.partial(check_str, field="transcription.model"),
-    )
+    model: str = attrs.field(default="gpt-4o-transcribe", converter=_transcription_model)
     """Transcription model; see :data:`TRANSCRIPTION_MODELS` (any non-empty string accepted)."""
-    language: str | None = attrs.field(
-        default=None,
-        converter=optional(functools.partial(check_str, field="transcription.language")),
-    )
+    language: str | None = attrs.field(default=None, converter=_transcription_language)
     """ISO-639-1 language of the input audio (e.g. ``en``), or ``None`` to not send it."""
-    prompt: str | None = attrs.field(
-        default=None,
-        converter=optional(
-            functools.partial(check_str, field="transcription.prompt", allow_empty=True)
-        ),
-    )
+    prompt: str | None = attrs.field(default=None, converter=_transcription_prompt)
     """Guidance text for the transcription model, or ``None`` to not send it."""
 
     @classmethod

@@ -115,37 +115,34 @@ def json_object(value: object, field: str) -> dict[str, Any]:
     if not all(isinstance(key, str) for key in value):
         raise ConfigError(f"{field}: every key must be a string")
     try:
-        return json.loads(json.dumps(value, allow_nan=False))
+        copy: dict[str, Any] = json.loads(json.dumps(value, allow_nan=False))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{field}: must be JSON-serialisable ({exc})") from exc
+    return copy
 
 
-def optional(check: Callable[[object], T]) -> Callable[[object], T | None]:
-    """Wrap ``check`` so that ``None`` passes through unchanged."""
+def settable(value: object, check: Callable[[object], T], field: str) -> T | Unset:
+    """``check(value)``, or :data:`UNSET` for UNSET; ``None`` raises (the field is not nullable).
 
-    def run(value: object) -> T | None:
-        return None if value is None else check(value)
+    The typed converters of the settings classes call this: their parameter type is what the
+    class's ``__init__`` accepts (the attrs mypy plugin reads it), this check runs at run time.
+    """
+    if value is UNSET:
+        return UNSET
+    if value is None:
+        raise ConfigError(
+            f"{field}: null is not allowed for this field; leave it UNSET to not send it"
+        )
+    return check(value)
 
-    return run
 
-
-def settable(
-    check: Callable[[object], T], field: str, *, nullable: bool = False
-) -> Callable[..., Any]:
-    """Wrap ``check`` for a field defaulting to :data:`UNSET`; ``None`` only when ``nullable``."""
-
-    def run(value: object) -> Any:
-        if value is UNSET:
-            return UNSET
-        if value is None:
-            if nullable:
-                return None
-            raise ConfigError(
-                f"{field}: null is not allowed for this field; leave it UNSET to not send it"
-            )
-        return check(value)
-
-    return run
+def nullable(value: object, check: Callable[[object], T]) -> T | Unset | None:
+    """``check(value)``, or ``value`` itself when it is :data:`UNSET` or ``None`` (send null)."""
+    if value is UNSET:
+        return UNSET
+    if value is None:
+        return None
+    return check(value)
 
 
 def reject_unknown_keys(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -31,7 +31,8 @@ def _reject_constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-_SCAN_ONCE = _DECODER.scan_once
+# JSONDecoder.__init__ sets scan_once; typeshed does not declare the attribute.
+_SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 """The decoder's scanner: ``decode`` without its whitespace and extra-data wrapping."""
 _REGISTRY: Mapping[str, type[ServerEvent]] = SERVER_EVENT_TYPES
 

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import attrs
 
 from realtime_actors.errors import ConfigError
-from realtime_actors.protocol.audio_config import (
-    AudioFormat,
-    CustomVoice,
-    Voice,
-    parse_voice,
-    voice_to_wire,
-)
+from realtime_actors.protocol.audio_config import AudioFormat, CustomVoice, Voice, voice_to_wire
 from realtime_actors.protocol.config_checks import (
     UNSET,
     Unset,
@@ -26,17 +19,20 @@ from realtime_actors.protocol.config_checks import (
     settable,
 )
 from realtime_actors.protocol.item_builders import check_item
-from realtime_actors.protocol.session_config import (
+from realtime_actors.protocol.settings_fields import (
     Modality,
-    parse_max_output_tokens,
-    parse_modalities,
+    convert_instructions,
+    convert_max_output_tokens,
+    convert_output_audio_format,
+    convert_output_modalities,
+    convert_tool_choice,
+    convert_tools,
+    convert_voice,
 )
 from realtime_actors.protocol.tool_config import (
     Tool,
     ToolChoice,
     check_forced_function,
-    parse_tool_choice,
-    parse_tools,
     tool_choice_to_wire,
     tool_to_wire,
 )
@@ -56,6 +52,9 @@ class ConversationMode(enum.StrEnum):
     AUTO = "auto"
     NONE = "none"
 
+
+ConversationModeName = Literal["auto", "none"]
+"""The values of :class:`ConversationMode`, accepted wherever a member is."""
 
 def parse_metadata(value: object, field: str = "metadata") -> dict[str, str]:
     """Accept at most 16 string pairs (keys up to 64, values up to 512 characters)."""
@@ -80,6 +79,24 @@ def parse_input_items(value: object, field: str = "input") -> tuple[dict[str, An
     )
 
 
+# The converters' parameter types are what ResponseParams' __init__ accepts (the attrs mypy
+# plugin reads them); the checks they call still refuse anything else at run time.
+def _conversation(
+    value: ConversationMode | ConversationModeName | Unset,
+) -> ConversationMode | Unset:
+    return settable(
+        value, lambda v: check_choice(v, ConversationMode, "conversation"), "conversation"
+    )
+
+
+def _metadata(value: Mapping[str, str] | Unset) -> dict[str, str] | Unset:
+    return settable(value, parse_metadata, "metadata")
+
+
+def _input(value: Iterable[Mapping[str, Any]] | Unset) -> tuple[dict[str, Any], ...] | Unset:
+    return settable(value, parse_input_items, "input")
+
+
 _HINTS = {
     "modalities": "beta name; use 'output_modalities'",
     "temperature": "removed in the GA protocol",
@@ -92,54 +109,29 @@ class ResponseParams:
     """Overrides for one response. Unset fields are not sent (the session's values apply)."""
 
     output_modalities: tuple[Modality, ...] | Unset = attrs.field(
-        default=UNSET, converter=settable(parse_modalities, "output_modalities")
+        default=UNSET, converter=convert_output_modalities
     )
     """``("audio",)`` or ``("text",)`` for this response."""
-    instructions: str | Unset = attrs.field(
-        default=UNSET,
-        converter=settable(
-            functools.partial(check_str, field="instructions", allow_empty=True), "instructions"
-        ),
-    )
+    instructions: str | Unset = attrs.field(default=UNSET, converter=convert_instructions)
     """Instructions for this response only."""
-    conversation: ConversationMode | Unset = attrs.field(
-        default=UNSET,
-        converter=settable(
-            functools.partial(check_choice, enum_cls=ConversationMode, field="conversation"),
-            "conversation",
-        ),
-    )
+    conversation: ConversationMode | Unset = attrs.field(default=UNSET, converter=_conversation)
     """``auto`` (default conversation) or ``none`` (out-of-band)."""
-    metadata: dict[str, str] | Unset = attrs.field(
-        default=UNSET, converter=settable(parse_metadata, "metadata")
-    )
+    metadata: dict[str, str] | Unset = attrs.field(default=UNSET, converter=_metadata)
     """Up to 16 string pairs echoed on the response (handy to tell responses apart)."""
-    tools: tuple[Tool, ...] | Unset = attrs.field(
-        default=UNSET, converter=settable(parse_tools, "tools")
-    )
+    tools: tuple[Tool, ...] | Unset = attrs.field(default=UNSET, converter=convert_tools)
     """Tools for this response only."""
-    tool_choice: ToolChoice | Unset = attrs.field(
-        default=UNSET, converter=settable(parse_tool_choice, "tool_choice")
-    )
+    tool_choice: ToolChoice | Unset = attrs.field(default=UNSET, converter=convert_tool_choice)
     """Tool choice for this response only."""
     max_output_tokens: int | Literal["inf"] | Unset = attrs.field(
-        default=UNSET, converter=settable(parse_max_output_tokens, "max_output_tokens")
+        default=UNSET, converter=convert_max_output_tokens
     )
     """Output token cap: 1-4096 or ``"inf"``."""
-    input: tuple[dict[str, Any], ...] | Unset = attrs.field(
-        default=UNSET, converter=settable(parse_input_items, "input")
-    )
+    input: tuple[dict[str, Any], ...] | Unset = attrs.field(default=UNSET, converter=_input)
     """Items forming this response's context instead of the conversation (``()`` = empty)."""
-    voice: Voice | CustomVoice | Unset = attrs.field(
-        default=UNSET, converter=settable(parse_voice, "voice")
-    )
+    voice: Voice | CustomVoice | Unset = attrs.field(default=UNSET, converter=convert_voice)
     """Voice for this response (``audio.output.voice``)."""
     output_audio_format: AudioFormat | Unset = attrs.field(
-        default=UNSET,
-        converter=settable(
-            functools.partial(AudioFormat.parse, field="output_audio_format"),
-            "output_audio_format",
-        ),
+        default=UNSET, converter=convert_output_audio_format
     )
     """Output audio encoding for this response (``audio.output.format``)."""
 

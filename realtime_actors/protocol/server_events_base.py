@@ -17,7 +17,7 @@ import logging
 import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import attrs
 
@@ -65,18 +65,23 @@ class ServerEvent:
         return self.TYPE
 
     @classmethod
-    def from_dict(cls: type[_E], data: dict[str, Any]) -> _E:
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         """Build the event from a decoded frame (``data["type"]`` is not checked here).
 
         Raises ``ProtocolError`` when a required field is missing or a field has the wrong
         type; ``raw`` keeps ``data`` itself (not a copy)."""
-        kwargs: dict[str, Any] = {"raw": data}
-        try:
-            for key, read in cls._READERS:
-                kwargs[key] = read(data.get(key), key)
-        except FieldTypeError as exc:
-            raise ProtocolError(f"{cls.TYPE}: {exc}") from None
-        return cls(**kwargs)
+        return read_fields(cls, data)
+
+
+def read_fields(cls: type[_E], data: dict[str, Any]) -> _E:
+    """The field-by-field ``from_dict`` of every event (fast paths fall back to it)."""
+    kwargs: dict[str, Any] = {"raw": data}
+    try:
+        for key, read in cls._READERS:
+            kwargs[key] = read(data.get(key), key)
+    except FieldTypeError as exc:
+        raise ProtocolError(f"{cls.TYPE}: {exc}") from None
+    return cls(**kwargs)
 
 
 @attrs.frozen(kw_only=True)
@@ -86,10 +91,10 @@ class UnknownServerEvent(ServerEvent):
 
     TYPE: ClassVar[str] = ""
 
-    type: str  # type: ignore[assignment]  # shadows the base property with a field
+    type: str  # shadows the base property with a field
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> UnknownServerEvent:
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         """Build from a decoded frame; ``type`` must be a string (else ``ProtocolError``), a
         non-string ``event_id`` is ignored (None)."""
         event_type = data.get("type")

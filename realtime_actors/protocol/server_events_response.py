@@ -3,7 +3,7 @@ audio transcript and function-call arguments."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import attrs
 
@@ -14,10 +14,7 @@ from realtime_actors.protocol.items import (
     base64_repr,
     decode_base64_audio,
 )
-from realtime_actors.protocol.server_events_base import ServerEvent, server_event
-
-_generic_from_dict = ServerEvent.from_dict.__func__  # type: ignore[attr-defined]
-"""The field-by-field ``from_dict`` of every event (fast paths fall back to it)."""
+from realtime_actors.protocol.server_events_base import ServerEvent, read_fields, server_event
 
 # ----------------------------------------------------------------------------- lifecycle
 
@@ -134,17 +131,17 @@ class ResponseOutputAudioDeltaEvent(ServerEvent):
     delta: str = attrs.field(repr=base64_repr)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ResponseOutputAudioDeltaEvent:
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         """Build from a decoded frame, as :meth:`ServerEvent.from_dict` does.
 
         The hottest event of a session: a well-formed delta (the exact JSON types) is checked
         and built inline; anything else goes through the generic readers, which accept the
         same values and raise the same ``ProtocolError`` for bad ones."""
         event = cls.from_exact_dict(data)
-        return event if event is not None else _generic_from_dict(cls, data)
+        return event if event is not None else read_fields(cls, data)
 
     @classmethod
-    def from_exact_dict(cls, data: dict[str, Any]) -> ResponseOutputAudioDeltaEvent | None:
+    def from_exact_dict(cls, data: dict[str, Any]) -> Self | None:
         """The event when every field has its exact JSON type, else None (the caller then
         takes the generic path, which accepts or refuses what this one did not check)."""
         get = data.get

@@ -7,9 +7,7 @@ Every field of :class:`SessionModelSettings` defaults to :data:`UNSET` ("not sen
 
 from __future__ import annotations
 
-import enum
-import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
@@ -17,24 +15,36 @@ import attrs
 from realtime_actors.errors import ConfigError
 from realtime_actors.protocol.audio_config import (
     AudioFormat,
+    AudioFormatInput,
     CustomVoice,
     NoiseReductionConfig,
+    NoiseReductionInput,
     NoiseReductionType,
     TranscriptionConfig,
     Voice,
-    parse_voice,
     voice_to_wire,
 )
 from realtime_actors.protocol.config_checks import (
     UNSET,
     Unset,
     UnsetType,
-    check_choice,
     check_float,
-    check_int,
     check_str,
+    nullable,
     reject_unknown_keys,
     settable,
+)
+from realtime_actors.protocol.settings_fields import (
+    Modality,
+    convert_instructions,
+    convert_max_output_tokens,
+    convert_output_audio_format,
+    convert_output_modalities,
+    convert_tool_choice,
+    convert_tools,
+    convert_voice,
+    parse_max_output_tokens,
+    parse_modalities,
 )
 from realtime_actors.protocol.tool_config import (
     FunctionToolChoice,
@@ -46,9 +56,8 @@ from realtime_actors.protocol.tool_config import (
     ToolDefinition,
     Tracing,
     TracingConfig,
+    TracingInput,
     check_forced_function,
-    parse_tool_choice,
-    parse_tools,
     parse_tracing,
     tool_choice_to_wire,
     tool_to_wire,
@@ -89,43 +98,44 @@ SPEED_MIN = 0.25
 """Slowest allowed ``speed``."""
 SPEED_MAX = 1.5
 """Fastest allowed ``speed``."""
-MAX_OUTPUT_TOKENS_LIMIT = 4096
-"""Largest integer ``max_output_tokens`` (use ``"inf"`` for the model's maximum)."""
 
 
-class Modality(enum.StrEnum):
-    """Output modality: audio (with a transcript) or text. GA allows only one at a time."""
-
-    AUDIO = "audio"
-    TEXT = "text"
-
-
-def parse_modalities(value: object, field: str = "output_modalities") -> tuple[Modality, ...]:
-    """Accept ``"audio"``/``"text"`` (or the enum) or a one-element list/tuple of them."""
-    if isinstance(value, str | Modality):
-        items: list[object] = [value]
-    elif isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
-        items = list(value)
-    else:
-        raise ConfigError(f"{field}: expected 'audio', 'text' or a list of one of them")
-    modalities = tuple(check_choice(item, Modality, f"{field}[]") for item in items)
-    if len(modalities) != 1:
-        raise ConfigError(
-            f"{field}: exactly one modality is allowed (GA cannot combine 'audio' and 'text'), "
-            f"got {[m.value for m in modalities]}"
-        )
-    return modalities
+# The converters' parameter types are what SessionModelSettings' __init__ accepts (the attrs mypy
+# plugin reads them); the checks they call still refuse anything else at run time.
+def _model(value: str | Unset) -> str | Unset:
+    return settable(value, lambda v: check_str(v, "model"), "model")
 
 
-def parse_max_output_tokens(
-    value: object, field: str = "max_output_tokens"
-) -> int | Literal["inf"]:
-    """Accept an integer 1-4096 or ``"inf"``."""
-    if value == "inf":
-        return "inf"
-    if isinstance(value, str):
-        raise ConfigError(f"{field}: expected an integer 1-4096 or 'inf', got {value!r}")
-    return check_int(value, field, lo=1, hi=MAX_OUTPUT_TOKENS_LIMIT)
+def _speed(value: float | Unset) -> float | Unset:
+    return settable(value, lambda v: check_float(v, "speed", lo=SPEED_MIN, hi=SPEED_MAX), "speed")
+
+
+def _input_audio_format(value: AudioFormatInput | Unset) -> AudioFormat | Unset:
+    return settable(
+        value, lambda v: AudioFormat.parse(v, "input_audio_format"), "input_audio_format"
+    )
+
+
+def _transcription(
+    value: TranscriptionConfig | Mapping[str, Any] | Unset | None,
+) -> TranscriptionConfig | Unset | None:
+    return nullable(value, TranscriptionConfig.parse)
+
+
+def _noise_reduction(
+    value: NoiseReductionInput | Unset | None,
+) -> NoiseReductionConfig | Unset | None:
+    return nullable(value, NoiseReductionConfig.parse)
+
+
+def _turn_detection(
+    value: TurnDetectionConfig | Mapping[str, Any] | Unset | None,
+) -> TurnDetectionConfig | Unset | None:
+    return nullable(value, _parse_turn_detection)
+
+
+def _tracing(value: TracingInput | Unset | None) -> Tracing | Unset | None:
+    return nullable(value, parse_tracing)
 
 
 def _parse_turn_detection(value: object) -> TurnDetectionConfig:
@@ -155,76 +165,47 @@ _BETA_HINTS = {
 class SessionModelSettings:
     """Settings of a GA realtime session. Unset fields are not sent; see the module docstring."""
 
-    model: str | Unset = attrs.field(
-        default=UNSET, converter=settable(functools.partial(check_str, field="model"), "model")
-    )
+    model: str | Unset = attrs.field(default=UNSET, converter=_model)
     """Realtime model, e.g. ``gpt-realtime`` (cannot change after the session starts)."""
-    instructions: str | Unset = attrs.field(
-        default=UNSET,
-        converter=settable(
-            functools.partial(check_str, field="instructions", allow_empty=True), "instructions"
-        ),
-    )
+    instructions: str | Unset = attrs.field(default=UNSET, converter=convert_instructions)
     """System instructions; ``""`` clears them."""
     output_modalities: tuple[Modality, ...] | Unset = attrs.field(
-        default=UNSET, converter=settable(parse_modalities, "output_modalities")
+        default=UNSET, converter=convert_output_modalities
     )
     """``("audio",)`` or ``("text",)``; a bare string is accepted."""
-    voice: Voice | CustomVoice | Unset = attrs.field(
-        default=UNSET, converter=settable(parse_voice, "voice")
-    )
+    voice: Voice | CustomVoice | Unset = attrs.field(default=UNSET, converter=convert_voice)
     """Built-in voice, ``voice_...`` id string or :class:`CustomVoice`."""
-    speed: float | Unset = attrs.field(
-        default=UNSET,
-        converter=settable(
-            functools.partial(check_float, field="speed", lo=SPEED_MIN, hi=SPEED_MAX), "speed"
-        ),
-    )
+    speed: float | Unset = attrs.field(default=UNSET, converter=_speed)
     """Playback speed 0.25-1.5 (changes only between turns)."""
     input_audio_format: AudioFormat | Unset = attrs.field(
-        default=UNSET,
-        converter=settable(
-            functools.partial(AudioFormat.parse, field="input_audio_format"), "input_audio_format"
-        ),
+        default=UNSET, converter=_input_audio_format
     )
     """Encoding of the audio the client sends."""
     output_audio_format: AudioFormat | Unset = attrs.field(
-        default=UNSET,
-        converter=settable(
-            functools.partial(AudioFormat.parse, field="output_audio_format"),
-            "output_audio_format",
-        ),
+        default=UNSET, converter=convert_output_audio_format
     )
     """Encoding of the audio the server sends."""
     transcription: TranscriptionConfig | Unset | None = attrs.field(
-        default=UNSET, converter=settable(TranscriptionConfig.parse, "transcription", nullable=True)
+        default=UNSET, converter=_transcription
     )
     """Input transcription; ``None`` turns it off."""
     noise_reduction: NoiseReductionConfig | Unset | None = attrs.field(
-        default=UNSET,
-        converter=settable(NoiseReductionConfig.parse, "noise_reduction", nullable=True),
+        default=UNSET, converter=_noise_reduction
     )
     """Input noise reduction; ``None`` turns it off."""
     turn_detection: TurnDetectionConfig | Unset | None = attrs.field(
-        default=UNSET,
-        converter=settable(_parse_turn_detection, "turn_detection", nullable=True),
+        default=UNSET, converter=_turn_detection
     )
     """Turn detection; ``None`` turns it off (the client then commits and creates responses)."""
-    tools: tuple[Tool, ...] | Unset = attrs.field(
-        default=UNSET, converter=settable(parse_tools, "tools")
-    )
+    tools: tuple[Tool, ...] | Unset = attrs.field(default=UNSET, converter=convert_tools)
     """Tools available to the model; ``()`` clears them."""
-    tool_choice: ToolChoice | Unset = attrs.field(
-        default=UNSET, converter=settable(parse_tool_choice, "tool_choice")
-    )
+    tool_choice: ToolChoice | Unset = attrs.field(default=UNSET, converter=convert_tool_choice)
     """``none``/``auto``/``required``, a function name, or a forced function/MCP choice."""
     max_output_tokens: int | Literal["inf"] | Unset = attrs.field(
-        default=UNSET, converter=settable(parse_max_output_tokens, "max_output_tokens")
+        default=UNSET, converter=convert_max_output_tokens
     )
     """Output token cap per response: 1-4096 or ``"inf"``."""
-    tracing: Tracing | Unset | None = attrs.field(
-        default=UNSET, converter=settable(parse_tracing, "tracing", nullable=True)
-    )
+    tracing: Tracing | Unset | None = attrs.field(default=UNSET, converter=_tracing)
     """``"auto"``, a :class:`TracingConfig`, or ``None`` to disable tracing."""
 
     def __attrs_post_init__(self) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
@@ -15,7 +14,6 @@ from realtime_actors.protocol.config_checks import (
     allowed_values,
     check_str,
     json_object,
-    optional,
     reject_unknown_keys,
 )
 
@@ -36,7 +34,15 @@ def _default_parameters() -> dict[str, Any]:
     return {"type": "object", "properties": {}}
 
 
-def _check_parameters(value: object) -> dict[str, Any]:
+def _tool_name(value: str) -> str:
+    return check_tool_name(value)
+
+
+def _tool_description(value: str | None) -> str | None:
+    return None if value is None else check_str(value, "tool.description", allow_empty=True)
+
+
+def _check_parameters(value: Mapping[str, Any]) -> dict[str, Any]:
     schema = json_object(value, "tool.parameters")
     if schema.get("type", "object") != "object":
         raise ConfigError(
@@ -49,14 +55,9 @@ def _check_parameters(value: object) -> dict[str, Any]:
 class ToolDefinition:
     """A function tool: ``{"type": "function", "name", "description", "parameters"}``."""
 
-    name: str = attrs.field(converter=check_tool_name)
+    name: str = attrs.field(converter=_tool_name)
     """Function name (1-64 of letters, digits, ``_`` and ``-``)."""
-    description: str | None = attrs.field(
-        default=None,
-        converter=optional(
-            functools.partial(check_str, field="tool.description", allow_empty=True)
-        ),
-    )
+    description: str | None = attrs.field(default=None, converter=_tool_description)
     """When and how to call the function; ``None`` to not send it."""
     parameters: dict[str, Any] = attrs.field(
         factory=_default_parameters, converter=_check_parameters
@@ -83,6 +84,14 @@ class ToolDefinition:
         return wire
 
 
+def _mcp_server_label(value: str) -> str:
+    return check_str(value, "tools[].server_label")
+
+
+def _mcp_raw(value: Mapping[str, Any]) -> dict[str, Any]:
+    return json_object(value, "tools[]")
+
+
 @attrs.frozen(kw_only=True)
 class McpTool:
     """An MCP tool (``{"type": "mcp", "server_label", ...}``) kept as its wire mapping.
@@ -91,13 +100,9 @@ class McpTool:
     repr; only the server label does.
     """
 
-    server_label: str = attrs.field(
-        converter=functools.partial(check_str, field="tools[].server_label")
-    )
+    server_label: str = attrs.field(converter=_mcp_server_label)
     """Label of the MCP server."""
-    raw: dict[str, Any] = attrs.field(
-        repr=False, converter=functools.partial(json_object, field="tools[]")
-    )
+    raw: dict[str, Any] = attrs.field(repr=False, converter=_mcp_raw)
     """The whole wire object (deep-copied), including ``type`` and ``server_label``."""
 
     @classmethod
@@ -169,13 +174,23 @@ class ToolChoiceMode(enum.StrEnum):
     REQUIRED = "required"
 
 
+def _choice_name(value: str) -> str:
+    return check_tool_name(value, "tool_choice.name")
+
+
+def _choice_server_label(value: str) -> str:
+    return check_str(value, "tool_choice.server_label")
+
+
+def _choice_tool_name(value: str | None) -> str | None:
+    return None if value is None else check_str(value, "tool_choice.name")
+
+
 @attrs.frozen(kw_only=True)
 class FunctionToolChoice:
     """Force the model to call the named function."""
 
-    name: str = attrs.field(
-        converter=functools.partial(check_tool_name, field="tool_choice.name")
-    )
+    name: str = attrs.field(converter=_choice_name)
     """Name of the function to call."""
 
     def to_wire(self) -> dict[str, Any]:
@@ -187,13 +202,9 @@ class FunctionToolChoice:
 class McpToolChoice:
     """Force the model to call a tool of the named MCP server."""
 
-    server_label: str = attrs.field(
-        converter=functools.partial(check_str, field="tool_choice.server_label")
-    )
+    server_label: str = attrs.field(converter=_choice_server_label)
     """Label of the MCP server."""
-    name: str | None = attrs.field(
-        default=None, converter=optional(functools.partial(check_str, field="tool_choice.name"))
-    )
+    name: str | None = attrs.field(default=None, converter=_choice_tool_name)
     """Name of the tool on that server, or ``None`` to let the model pick."""
 
     def to_wire(self) -> dict[str, Any]:
@@ -229,10 +240,11 @@ def parse_tool_choice(value: object, field: str = "tool_choice") -> ToolChoice:
         kind = value.get("type")
         if kind == "function":
             reject_unknown_keys(value, frozenset({"type", "name"}), field)
-            return FunctionToolChoice(name=value.get("name"))
+            return FunctionToolChoice(name=check_tool_name(value.get("name"), "tool_choice.name"))
         if kind == "mcp":
             reject_unknown_keys(value, frozenset({"type", "server_label", "name"}), field)
-            return McpToolChoice(server_label=value.get("server_label"), name=value.get("name"))
+            label = check_str(value.get("server_label"), "tool_choice.server_label")
+            return McpToolChoice(server_label=label, name=value.get("name"))
         raise ConfigError(
             f"{field}.type: invalid value {kind!r}; allowed values are 'function', 'mcp'"
         )
@@ -260,23 +272,27 @@ def check_forced_function(choice: object, tools: object, field: str = "tool_choi
             )
 
 
+def _tracing_workflow_name(value: str | None) -> str | None:
+    return None if value is None else check_str(value, "tracing.workflow_name")
+
+
+def _tracing_group_id(value: str | None) -> str | None:
+    return None if value is None else check_str(value, "tracing.group_id")
+
+
+def _tracing_metadata(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return None if value is None else json_object(value, "tracing.metadata")
+
+
 @attrs.frozen(kw_only=True)
 class TracingConfig:
     """Trace settings for the Traces dashboard (use the string ``"auto"`` for defaults)."""
 
-    workflow_name: str | None = attrs.field(
-        default=None,
-        converter=optional(functools.partial(check_str, field="tracing.workflow_name")),
-    )
+    workflow_name: str | None = attrs.field(default=None, converter=_tracing_workflow_name)
     """Name of the workflow the trace is attached to."""
-    group_id: str | None = attrs.field(
-        default=None, converter=optional(functools.partial(check_str, field="tracing.group_id"))
-    )
+    group_id: str | None = attrs.field(default=None, converter=_tracing_group_id)
     """Group id for filtering and grouping traces."""
-    metadata: dict[str, Any] | None = attrs.field(
-        default=None,
-        converter=optional(functools.partial(json_object, field="tracing.metadata")),
-    )
+    metadata: dict[str, Any] | None = attrs.field(default=None, converter=_tracing_metadata)
     """Arbitrary JSON metadata attached to the trace (deep-copied)."""
 
     def to_wire(self) -> dict[str, Any]:
@@ -293,12 +309,16 @@ class TracingConfig:
 
 Tracing = Literal["auto"] | TracingConfig
 """A parsed (non-null) tracing setting."""
+TracingInput = Literal["auto"] | TracingConfig | Mapping[str, Any]
+"""What ``tracing`` accepts besides ``None``: ``"auto"``, a config or a mapping of its fields."""
 
 
 def parse_tracing(value: object, field: str = "tracing") -> Tracing:
     """Accept ``"auto"``, a :class:`TracingConfig` or a mapping of its fields."""
-    if value == "auto" or isinstance(value, TracingConfig):
-        return value  # type: ignore[return-value]
+    if value == "auto":
+        return "auto"
+    if isinstance(value, TracingConfig):
+        return value
     if isinstance(value, Mapping):
         known = frozenset({"workflow_name", "group_id", "metadata"})
         reject_unknown_keys(value, known, field)

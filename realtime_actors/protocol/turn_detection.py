@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -15,7 +14,6 @@ from realtime_actors.protocol.config_checks import (
     check_choice,
     check_float,
     check_int,
-    optional,
     reject_unknown_keys,
 )
 
@@ -32,6 +30,10 @@ class TurnDetectionType(enum.StrEnum):
     SEMANTIC_VAD = "semantic_vad"
 
 
+TurnDetectionTypeName = Literal["server_vad", "semantic_vad"]
+"""The values of :class:`TurnDetectionType`, accepted wherever a member is."""
+
+
 class Eagerness(enum.StrEnum):
     """How quickly ``semantic_vad`` ends a turn (max waits: low 8 s, medium 4 s, high 2 s)."""
 
@@ -41,9 +43,51 @@ class Eagerness(enum.StrEnum):
     AUTO = "auto"
 
 
+EagernessName = Literal["low", "medium", "high", "auto"]
+"""The values of :class:`Eagerness`, accepted wherever a member is."""
+
+
 _SERVER_VAD_ONLY = ("threshold", "prefix_padding_ms", "silence_duration_ms", "idle_timeout_ms")
 _SEMANTIC_VAD_ONLY = ("eagerness",)
 _FIELD = "turn_detection"
+
+
+# The converters' parameter types are what TurnDetectionConfig's __init__ accepts (the attrs mypy
+# plugin reads them); the checks they call still refuse anything else at run time.
+def _type(value: TurnDetectionType | TurnDetectionTypeName) -> TurnDetectionType:
+    return check_choice(value, TurnDetectionType, f"{_FIELD}.type")
+
+
+def _eagerness(value: Eagerness | EagernessName | None) -> Eagerness | None:
+    return None if value is None else check_choice(value, Eagerness, f"{_FIELD}.eagerness")
+
+
+def _create_response(value: bool | None) -> bool | None:
+    return None if value is None else check_bool(value, f"{_FIELD}.create_response")
+
+
+def _interrupt_response(value: bool | None) -> bool | None:
+    return None if value is None else check_bool(value, f"{_FIELD}.interrupt_response")
+
+
+def _threshold(value: float | None) -> float | None:
+    return None if value is None else check_float(value, f"{_FIELD}.threshold", lo=0.0, hi=1.0)
+
+
+def _prefix_padding_ms(value: int | None) -> int | None:
+    return None if value is None else check_int(value, f"{_FIELD}.prefix_padding_ms", lo=0)
+
+
+def _silence_duration_ms(value: int | None) -> int | None:
+    return None if value is None else check_int(value, f"{_FIELD}.silence_duration_ms", lo=0)
+
+
+def _idle_timeout_ms(value: int | None) -> int | None:
+    if value is None:
+        return None
+    return check_int(
+        value, f"{_FIELD}.idle_timeout_ms", lo=IDLE_TIMEOUT_MIN_MS, hi=IDLE_TIMEOUT_MAX_MS
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -54,62 +98,25 @@ class TurnDetectionConfig:
     that belong to the other VAD type raise :class:`ConfigError` at construction.
     """
 
-    type: TurnDetectionType = attrs.field(
-        converter=functools.partial(
-            check_choice, enum_cls=TurnDetectionType, field=f"{_FIELD}.type"
-        )
-    )
+    type: TurnDetectionType = attrs.field(converter=_type)
     """``server_vad`` or ``semantic_vad`` (enum member or string)."""
-    eagerness: Eagerness | None = attrs.field(
-        default=None,
-        converter=optional(
-            functools.partial(check_choice, enum_cls=Eagerness, field=f"{_FIELD}.eagerness")
-        ),
-    )
+    eagerness: Eagerness | None = attrs.field(default=None, converter=_eagerness)
     """``semantic_vad`` only: ``low``, ``medium``, ``high`` or ``auto``."""
-    create_response: bool | None = attrs.field(
-        default=None,
-        converter=optional(functools.partial(check_bool, field=f"{_FIELD}.create_response")),
-    )
+    create_response: bool | None = attrs.field(default=None, converter=_create_response)
     """Whether the server starts a response when the user stops speaking."""
-    interrupt_response: bool | None = attrs.field(
-        default=None,
-        converter=optional(functools.partial(check_bool, field=f"{_FIELD}.interrupt_response")),
-    )
+    interrupt_response: bool | None = attrs.field(default=None, converter=_interrupt_response)
     """Whether user speech cancels the response in progress."""
-    threshold: float | None = attrs.field(
-        default=None,
-        converter=optional(
-            functools.partial(check_float, field=f"{_FIELD}.threshold", lo=0.0, hi=1.0)
-        ),
-    )
+    threshold: float | None = attrs.field(default=None, converter=_threshold)
     """``server_vad`` only: activation threshold between 0 and 1."""
-    prefix_padding_ms: int | None = attrs.field(
-        default=None,
-        converter=optional(functools.partial(check_int, field=f"{_FIELD}.prefix_padding_ms", lo=0)),
-    )
+    prefix_padding_ms: int | None = attrs.field(default=None, converter=_prefix_padding_ms)
     """``server_vad`` only: audio kept before detected speech, in ms."""
-    silence_duration_ms: int | None = attrs.field(
-        default=None,
-        converter=optional(
-            functools.partial(check_int, field=f"{_FIELD}.silence_duration_ms", lo=0)
-        ),
-    )
+    silence_duration_ms: int | None = attrs.field(default=None, converter=_silence_duration_ms)
     """``server_vad`` only: silence that ends a turn, in ms."""
-    idle_timeout_ms: int | None = attrs.field(
-        default=None,
-        converter=optional(
-            functools.partial(
-                check_int,
-                field=f"{_FIELD}.idle_timeout_ms",
-                lo=IDLE_TIMEOUT_MIN_MS,
-                hi=IDLE_TIMEOUT_MAX_MS,
-            )
-        ),
-    )
+    idle_timeout_ms: int | None = attrs.field(default=None, converter=_idle_timeout_ms)
     """``server_vad`` only: prompt the user after this much silence (5000-30000 ms)."""
 
     def __attrs_post_init__(self) -> None:
+        wrong: tuple[str, ...]
         if self.type is TurnDetectionType.SERVER_VAD:
             wrong, other = _SEMANTIC_VAD_ONLY, TurnDetectionType.SEMANTIC_VAD
         else:
@@ -147,7 +154,7 @@ class TurnDetectionConfig:
     def semantic_vad(
         cls,
         *,
-        eagerness: Eagerness | str | None = None,
+        eagerness: Eagerness | EagernessName | None = None,
         create_response: bool | None = None,
         interrupt_response: bool | None = None,
     ) -> TurnDetectionConfig:

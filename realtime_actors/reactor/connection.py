@@ -190,7 +190,8 @@ class Connection:
                 if not count:
                     eof = True
                     break
-                protocol.receive_data(view[:count])
+                # typed bytes | bytearray, but its reader appends any buffer: no copy per read
+                protocol.receive_data(view[:count])  # type: ignore[arg-type]
                 read += count
                 if count < len(view) and (pending is None or not pending()):
                     break

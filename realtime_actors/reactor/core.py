@@ -60,7 +60,7 @@ class Reactor:
         self._wake_w: socket.socket | None = None
         self._sleeping = False
         self._woken = False
-        self._worker = _Worker(self, name, spare=False)  # type: ignore[arg-type]
+        self._worker = _Worker(self, name, spare=False)
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._timer_ids = itertools.count()
         self._loop: ReactorLoop | None = None

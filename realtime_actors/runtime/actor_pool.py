@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -60,10 +60,24 @@ class PoolStats:
     spares_started: int
 
 
+class Scheduler(Protocol):
+    """Where pooled actors run: an :class:`ActorPool`, or the reactor (a pool of one worker,
+    its own thread, that takes no guests: ``allows_guests`` False)."""
+
+    @property
+    def allows_guests(self) -> bool: ...
+    def attach(self) -> None: ...
+    def detach(self) -> None: ...
+    def schedule(self, inbox: PooledInbox) -> None: ...
+    def requeue(self, inbox: PooledInbox) -> None: ...
+    def enter_blocking(self, worker: _Worker) -> None: ...
+    def leave_blocking(self, worker: _Worker) -> None: ...
+
+
 class _Worker:
     __slots__ = ("busy_since", "guest", "name", "next", "pool", "prior", "spare")
 
-    def __init__(self, pool: ActorPool, name: str, spare: bool, guest: bool = False) -> None:
+    def __init__(self, pool: Scheduler, name: str, spare: bool, guest: bool = False) -> None:
         self.pool = pool
         self.name = name
         self.spare = spare

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import pykka
 from pykka import ActorDeadError, ActorRegistry, messages
 
-from .actor_pool import ActorPool, current_worker, default_pool
+from .actor_pool import ActorPool, Scheduler, _Worker, current_worker, default_pool
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class PooledInbox:
         self._items: collections.deque[Any] = collections.deque()
         self._state = _NEW
         self._actor: PooledActor | None = None
-        self._pool: ActorPool | None = None
+        self._pool: Scheduler | None = None
         self._setup_done = False
         self.slow = False
         """Set when a batch took over ``QUICK_S`` outside the pool: never run outside again."""
@@ -113,7 +113,7 @@ class PooledInbox:
         return len(self._items)
 
     # driven by the actor and the pool ----------------------------------------------------------
-    def start(self, actor: PooledActor, pool: ActorPool) -> None:
+    def start(self, actor: PooledActor, pool: Scheduler) -> None:
         """Begin running ``actor`` on ``pool``: ``on_start`` first, then queued messages."""
         self._actor = actor
         self._pool = pool
@@ -169,7 +169,7 @@ class PooledInbox:
         message) gets it as a plain tell."""
         actor = self._actor
         if actor is not None and ((not self.guest_runs and not actor.guest_may_handle(
-                envelope.message)) or not self._pool.allows_guests):  # type: ignore[union-attr]
+                envelope.message)) or self._pool is None or not self._pool.allows_guests):
             self.put(envelope)
             return
         with self._lock:
@@ -184,7 +184,7 @@ class PooledInbox:
         if state != _IDLE:
             return  # queued behind others or running elsewhere: handled there, in order
         actor, pool = self._actor, self._pool
-        assert actor is not None and pool is not None
+        assert actor is not None and isinstance(pool, ActorPool)  # only pools allow guests
         guest = pool.enter_guest()
         try:
             self._run_here(envelope)
@@ -226,7 +226,7 @@ class PooledInbox:
         self._pool.detach()
 
 
-def _run_told_here(pool: ActorPool, guest: Any) -> None:
+def _run_told_here(pool: ActorPool, guest: _Worker) -> None:
     """Run the actors the guest's handler told, here, while they are quick: a batch each, at
     most :data:`GUEST_HOPS` of them. One whose batch takes over :data:`QUICK_S` is marked slow
     and from then on always goes to the pool, so a handler that blocks holds up the calling
@@ -273,7 +273,7 @@ class PooledActor(pykka.Actor):
     thread with the connections (it must never block).
     """
 
-    actor_pool: ClassVar[ActorPool | Any | None] = None
+    actor_pool: ClassVar[Scheduler | None] = None
     guest_runs: ClassVar[bool] = False
     """Opt in (True) to let the thread that tells this actor (the reactor delivering events,
     through ``tell_and_run``) run its messages right there while they are quick: one thread

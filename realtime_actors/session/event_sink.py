@@ -30,6 +30,7 @@ import collections
 import logging
 import threading
 import time
+from typing import Literal, overload
 
 from ..errors import ConfigError
 from .event_size import AUDIO_OVERHEAD, event_size
@@ -47,6 +48,10 @@ WARN_EVERY = 1000
 _Entry = tuple[int, int, int, int, SessionEvent]
 
 
+@overload
+def check_buffer_bytes(name: str, value: object, *, optional: Literal[False] = False) -> int: ...
+@overload
+def check_buffer_bytes(name: str, value: object, *, optional: bool) -> int | None: ...
 def check_buffer_bytes(name: str, value: object, *, optional: bool = False) -> int | None:
     """``value`` if it is an int >= 0 (or None when ``optional``), else :class:`ConfigError`
     naming ``name``."""
@@ -69,7 +74,7 @@ class EventSink:
                  subscribed: bool = False) -> None:
         if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 0:
             raise ConfigError(f"event_buffer must be an int >= 0, not {maxlen!r}")
-        self._max_bytes: int = check_buffer_bytes("event_buffer_bytes", max_bytes)  # type: ignore[assignment]
+        self._max_bytes = check_buffer_bytes("event_buffer_bytes", max_bytes)
         self._unread_bytes = check_buffer_bytes("event_buffer_unread_bytes", unread_bytes,
                                                 optional=True)
         self._maxlen = maxlen
@@ -120,9 +125,11 @@ class EventSink:
                     self.ended = True
                     self._cond.notify_all()
             return
-        is_audio = type(event) is AudioEvent
-        pcm = len(event.data) if is_audio else 0  # type: ignore[attr-defined]
-        size = pcm + AUDIO_OVERHEAD if is_audio else event_size(event)
+        if type(event) is AudioEvent:
+            is_audio, pcm = True, len(event.data)
+            size = pcm + AUDIO_OVERHEAD
+        else:
+            is_audio, pcm, size = False, 0, event_size(event)
         with self._lock:  # the condition's lock, without its Python-level __enter__
             seq = self._seq
             self._seq = seq + 1
@@ -259,7 +266,7 @@ class EventSink:
         self._next_seq = seq + 1
         if queue is audio:
             self._audio_seen = audio_before + 1
-            self._audio_bytes_seen = audio_bytes_before + len(event.data)  # type: ignore[attr-defined]
+            self._audio_bytes_seen = audio_bytes_before + size - AUDIO_OVERHEAD  # its PCM bytes
         else:
             self._audio_seen, self._audio_bytes_seen = audio_before, audio_bytes_before
         return event

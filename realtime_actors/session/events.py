@@ -6,15 +6,50 @@ as a plain message; :meth:`realtime_actors.Session.events` yields them to script
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 import numpy as np
 
+from ..protocol.server_events_base import ServerEvent
 from .core.history import HistoryItem
 
 if TYPE_CHECKING:
     from ..agents.agent import RealtimeAgent
+
+ResponseStatus = Literal["completed", "cancelled", "failed", "incomplete", "interrupted"]
+"""How a response ended (:attr:`AgentEndEvent.status`); ``interrupted``: a drop cut it off."""
+ErrorSource = Literal[
+    "server",
+    "response",
+    "protocol",
+    "transcription",
+    "connection",
+    "send",
+    "tool",
+    "subscriber",
+    "session",
+]
+"""Where an :class:`ErrorEvent` comes from (see the README's event reference)."""
+ConnectionStatus = Literal["connecting", "connected", "reconnecting", "disconnected"]
+"""The state a :class:`ConnectionEvent` reports."""
+InterruptReason = Literal["client", "user_speech", "guardrail", "disconnected"]
+"""Why output audio was cut: ``interrupt()``, the user barging in, a guardrail, a drop."""
+TranscriptRole = Literal["user", "assistant"]
+"""Whose speech a transcript event carries."""
+
+_FINAL_STATUSES: dict[str, ResponseStatus] = {
+    "completed": "completed",
+    "cancelled": "cancelled",
+    "failed": "failed",
+    "incomplete": "incomplete",
+}
+
+
+def response_status(value: str | None) -> ResponseStatus | None:
+    """The :data:`ResponseStatus` a ``response.done`` reports, or None for a status that is
+    missing or not a final one (``in_progress``, or one new to this library)."""
+    return None if value is None else _FINAL_STATUSES.get(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -32,11 +67,12 @@ class AgentStartEvent(SessionEvent):
 
 @attrs.frozen(kw_only=True)
 class AgentEndEvent(SessionEvent):
-    """A response of ``agent`` ended (``status``: completed, cancelled, failed, incomplete)."""
+    """A response of ``agent`` ended (``status``: completed, cancelled, failed, incomplete,
+    or interrupted when a drop cut it off; None if the server gave no final status)."""
 
     agent: RealtimeAgent
     response_id: str | None = None
-    status: str | None = None
+    status: ResponseStatus | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -99,10 +135,10 @@ class AudioInterruptedEvent(SessionEvent):
     """Output audio was interrupted (by ``interrupt()`` or by the user speaking) and the
     item was truncated at ``audio_end_ms``."""
 
-    item_id: str | None
+    item_id: str
     content_index: int
     audio_end_ms: int
-    reason: str
+    reason: InterruptReason
 
 
 @attrs.frozen(kw_only=True)
@@ -112,7 +148,7 @@ class TranscriptDeltaEvent(SessionEvent):
 
     item_id: str
     delta: str
-    role: str
+    role: TranscriptRole
     response_id: str | None = None
 
 
@@ -131,7 +167,7 @@ class TranscriptCompletedEvent(SessionEvent):
 
     item_id: str
     transcript: str
-    role: str
+    role: TranscriptRole
 
 
 @attrs.frozen(kw_only=True)
@@ -151,11 +187,12 @@ class HistoryUpdatedEvent(SessionEvent):
 @attrs.frozen(kw_only=True)
 class ErrorEvent(SessionEvent):
     """Something went wrong. ``source`` says where: ``server`` (an ``error`` frame),
-    ``response`` (a failed ``response.done``), ``protocol`` (a malformed frame), ``connection``,
-    ``send``, ``tool``, ``subscriber``, ``session``."""
+    ``response`` (a failed ``response.done``), ``protocol`` (a malformed frame),
+    ``transcription`` (the user's audio could not be transcribed), ``connection``, ``send``,
+    ``tool``, ``subscriber``, ``session``."""
 
     message: str
-    source: str
+    source: ErrorSource
     code: str | None = None
     type: str | None = None
     param: str | None = None
@@ -188,7 +225,7 @@ class ConnectionEvent(SessionEvent):
     """The connection changed state: ``connecting``, ``connected``, ``reconnecting``,
     ``disconnected``. ``attempt`` counts reconnect attempts (0 for the first connection)."""
 
-    status: str
+    status: ConnectionStatus
     attempt: int = 0
     reason: str | None = None
 
@@ -204,7 +241,7 @@ class SessionEndedEvent(SessionEvent):
 class RawModelEvent(SessionEvent):
     """One server frame, parsed (exactly one per frame received)."""
 
-    event: Any
+    event: ServerEvent
 
 
 @attrs.frozen(kw_only=True)

@@ -10,7 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar, overload
 
 import numpy as np
 import pykka
@@ -37,6 +37,9 @@ from .tree import SessionTree, start_session_tree
 logger = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=SessionEvent)
+
+EventKind = type[SessionEvent] | Callable[[SessionEvent], bool]
+"""What ``wait_for`` waits for: an event class, or a predicate on events."""
 
 
 class SessionClosedError(RealtimeError):
@@ -165,11 +168,13 @@ class Session:
 
     def history(self) -> tuple[HistoryItem, ...]:
         """The conversation history, in order."""
-        return self._ask("history")
+        history: tuple[HistoryItem, ...] = self._ask("history")
+        return history
 
     def current_agent(self) -> RealtimeAgent:
         """The agent currently answering (changes on handoff)."""
-        return self._ask("current_agent")
+        agent: RealtimeAgent = self._ask("current_agent")
+        return agent
 
     @property
     def session_id(self) -> str:
@@ -179,7 +184,8 @@ class Session:
     def snapshot(self) -> SessionSnapshot:
         """A :class:`~realtime_actors.durable.SessionSnapshot` of the conversation now, from
         which ``rt.run(agent, resume=snapshot)`` carries on (here or in another process)."""
-        return self._ask("snapshot")
+        snapshot: SessionSnapshot = self._ask("snapshot")
+        return snapshot
 
     def checkpoint(self, timeout: float = 10.0) -> SessionSnapshot:
         """Take a snapshot and save it in the run config's store before returning (what the
@@ -231,10 +237,21 @@ class Session:
         marked in the stream by an :class:`~realtime_actors.session.events.EventsDroppedEvent`)."""
         return self._sink.dropped
 
-    def wait_for(self, kind: type[E] | Callable[[SessionEvent], bool], timeout: float,
-                 *, collect: list[SessionEvent] | None = None) -> E:
+    @overload
+    def wait_for(self, kind: type[E], timeout: float, *,
+                 collect: list[SessionEvent] | None = None) -> E: ...
+    @overload
+    def wait_for(self, kind: Callable[[SessionEvent], TypeGuard[E]], timeout: float, *,
+                 collect: list[SessionEvent] | None = None) -> E: ...
+    @overload
+    def wait_for(self, kind: Callable[[SessionEvent], bool], timeout: float, *,
+                 collect: list[SessionEvent] | None = None) -> SessionEvent: ...
+
+    def wait_for(self, kind: EventKind, timeout: float, *,
+                 collect: list[SessionEvent] | None = None) -> SessionEvent:
         """Consume events until one matches ``kind`` (a class or predicate); events before
-        it are appended to ``collect`` if given. Raises TimeoutError after ``timeout``."""
+        it are appended to ``collect`` if given. Raises TimeoutError after ``timeout``.
+        Returns the event, typed as ``kind`` when it is a class (or a ``TypeGuard``)."""
         deadline = time.monotonic() + timeout
         matches = event_matcher(kind)
         while True:
@@ -243,11 +260,10 @@ class Session:
             if event is None:
                 raise TimeoutError(f"no matching event within {timeout}s")
             if is_awaited(event, matches, collect):
-                return event  # type: ignore[return-value]
+                return event
 
 
-def event_matcher(kind: type[SessionEvent] | Callable[[SessionEvent], bool]
-                  ) -> Callable[[SessionEvent], bool]:
+def event_matcher(kind: EventKind) -> Callable[[SessionEvent], bool]:
     """What ``wait_for`` is given (an event class, or a predicate) as a predicate."""
     if isinstance(kind, type):
         return lambda event: isinstance(event, kind)

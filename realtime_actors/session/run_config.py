@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 
-from ..agents.guardrails import OutputGuardrail
+from ..agents.guardrails import GuardrailFunc, OutputGuardrail
 from ..audio.playback import PlaybackTracker
 from ..durable.checkpointer import CheckpointPolicy
 from ..durable.store import SessionStore
@@ -17,6 +17,7 @@ from ..protocol.session_config import SessionModelSettings
 from ..transport.auth import ApiKey
 from ..transport.limits import (
     DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_PING_INTERVAL_S,
     DEFAULT_SEND_BUFFER_BYTES,
     TransportLimits,
 )
@@ -30,9 +31,11 @@ DEFAULT_MODEL = "gpt-realtime"
 
 
 _POSITIVE = checked(attrs.validators.gt(0))
+_B = TypeVar("_B", bound=int | None)
 
 
-def _check_headers(_inst: object, _attribute: attrs.Attribute, value: Mapping[str, str]) -> None:
+def _check_headers(_inst: object, _attribute: attrs.Attribute[Mapping[str, str]],
+                   value: Mapping[str, str]) -> None:
     for name in value:
         if name.lower() == "openai-beta":
             raise ConfigError(
@@ -41,20 +44,28 @@ def _check_headers(_inst: object, _attribute: attrs.Attribute, value: Mapping[st
             )
 
 
-def _check_store(_inst: object, _attribute: attrs.Attribute, value: object) -> None:
+def _check_store(_inst: object, _attribute: attrs.Attribute[SessionStore | None],
+                 value: object) -> None:
     if value is not None and not isinstance(value, SessionStore):
         raise ConfigError(f"store must be a SessionStore (MemoryStore, FileStore, ...), "
                           f"not {type(value).__name__}")
 
 
-def _check_buffer_bytes(inst: object, attribute: attrs.Attribute, value: object) -> None:
-    unread = attribute.name == "event_buffer_unread_bytes"
-    check_buffer_bytes(attribute.name, value, optional=unread)
-    if unread:
-        limit = inst.event_buffer_bytes  # type: ignore[attr-defined]
-        if isinstance(value, int) and value > limit:
-            raise ConfigError(f"event_buffer_unread_bytes ({value}) must not exceed "
-                              f"event_buffer_bytes ({limit})")
+def _check_buffer_bytes(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
+    check_buffer_bytes(attribute.name, value)
+
+
+def _check_unread_bytes(inst: RunConfig, attribute: attrs.Attribute[_B], value: _B) -> None:
+    check_buffer_bytes(attribute.name, value, optional=True)
+    limit = inst.event_buffer_bytes
+    if isinstance(value, int) and value > limit:
+        raise ConfigError(f"event_buffer_unread_bytes ({value}) must not exceed "
+                          f"event_buffer_bytes ({limit})")
+
+
+def _guardrails(guardrails: Iterable[OutputGuardrail | GuardrailFunc]
+                ) -> tuple[OutputGuardrail | GuardrailFunc, ...]:
+    return tuple(guardrails)
 
 
 @attrs.frozen(kw_only=True)
@@ -78,7 +89,8 @@ class ModelConfig:
     protocol error: ``ErrorEvent(source="protocol", code="message_too_big")``, then the
     reconnect rules)."""
     ping_interval_s: float | None = attrs.field(
-        default=20.0, validator=checked(attrs.validators.optional(attrs.validators.gt(0))))
+        default=DEFAULT_PING_INTERVAL_S,
+        validator=checked(attrs.validators.optional(attrs.validators.gt(0))))
     """Keepalive: after this long without a byte from the server a ping is sent (``None``:
     never); ``ping_timeout_s`` later with still nothing the connection is given up and
     replaced (a half-open TCP connection never reports itself)."""
@@ -118,7 +130,9 @@ class RunConfig:
     model_settings: SessionModelSettings = attrs.field(factory=SessionModelSettings)
     """Base session settings (voice, turn detection, ...); the agent supplies instructions and
     tools, and ``Session.update_session`` overrides persist on top."""
-    output_guardrails: tuple[OutputGuardrail, ...] = attrs.field(default=(), converter=tuple)
+    output_guardrails: tuple[OutputGuardrail | GuardrailFunc, ...] = attrs.field(
+        default=(), converter=_guardrails)
+    """Checks on every agent's output text (with each agent's own ``output_guardrails``)."""
     guardrail_debounce_chars: int = 100
     tool_timeout_s: float = attrs.field(default=30.0, validator=_POSITIVE)
     max_tool_workers: int = 4
@@ -140,7 +154,7 @@ class RunConfig:
     read, or in a session without subscribers): default 8 MiB, about 170 s of PCM16 24 kHz
     output audio a slow reader may fall behind."""
     event_buffer_unread_bytes: int | None = attrs.field(default=DEFAULT_UNREAD_BYTES,
-                                                        validator=_check_buffer_bytes)
+                                                        validator=_check_unread_bytes)
     """While subscribers take the session's events and the application has not read
     ``Session.events()`` yet, the buffer keeps no ``AudioEvent`` and at most this many bytes of
     other events (default 16 KiB, about 45 transcript deltas): a server session costs next to

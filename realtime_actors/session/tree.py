@@ -63,7 +63,7 @@ class SessionSupervisor(Supervisor):
 class SessionTree:
     """The started tree: the supervisor, the session's stable address, the shared state."""
 
-    supervisor: pykka.ActorRef[Supervisor]
+    supervisor: pykka.ActorRef[SessionSupervisor]
     session: Address
     gave_up: threading.Event
     state: SessionState = attrs.field(repr=False)
@@ -89,15 +89,14 @@ def start_session_tree(
                                                  uuid.uuid4().hex))
     sink: EventSink
     subscribers = list(dict.fromkeys(subscribers))
-    limits = {"max_bytes": run_config.event_buffer_bytes,
-              "unread_bytes": run_config.event_buffer_unread_bytes,
-              "subscribed": bool(subscribers)}
+    max_bytes, unread_bytes = run_config.event_buffer_bytes, run_config.event_buffer_unread_bytes
     if run_config.store is not None:
         sink = CheckpointSink(run_config.event_buffer, Checkpoint(
             DEFAULT_CHECKPOINTER, run_config.store, session_id, run_config.checkpoint),
-            **limits)
+            max_bytes=max_bytes, unread_bytes=unread_bytes, subscribed=bool(subscribers))
     else:
-        sink = EventSink(run_config.event_buffer, **limits)
+        sink = EventSink(run_config.event_buffer, max_bytes=max_bytes, unread_bytes=unread_bytes,
+                         subscribed=bool(subscribers))
     state = SessionState(core=core, run_config=run_config, sink=sink,
                          subscribers=subscribers, session_id=session_id,
                          gauge=SendGauge(options.limits.send_buffer_bytes))
@@ -133,7 +132,9 @@ def start_session_tree(
         name="realtime-session",
     )
     try:
-        session_address.append(supervisor.ask(GetAddress(child_id=SESSION_CHILD), timeout=10))
+        address: Address = supervisor.ask(GetAddress(child_id=SESSION_CHILD), block=True,
+                                          timeout=10)
+        session_address.append(address)
         supervisor.ask(StartChild(spec=ChildSpec(id=CONNECTION_CHILD, start=start_connection,
                                                  restart=Restart.TRANSIENT, watchdog=False)),
                        timeout=10)

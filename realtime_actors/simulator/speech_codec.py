@@ -140,7 +140,8 @@ def _read_symbols(samples: npt.NDArray[np.float64], start: int, count: int, rate
         digits.append(np.argmax(group, axis=1))
         pair += best
     valid &= pair >= _MIN_PAIR_SHARE * total
-    return np.where(valid, digits[0] * 10 + digits[1], -1).tolist()
+    symbols: list[int] = np.where(valid, digits[0] * 10 + digits[1], -1).tolist()
+    return symbols
 
 
 def _read_symbol(samples: npt.NDArray[np.float64], start: int, rate: int) -> int | None:

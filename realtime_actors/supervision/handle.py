@@ -46,15 +46,19 @@ class SupervisorHandle:
 
     def start_child(self, spec: ChildSpec, *, timeout: float = 5.0) -> Address:
         """Add and start a child; returns its Address."""
-        return self._ref.ask(StartChild(spec=spec), timeout=timeout)
+        address: Address = self._ref.ask(StartChild(spec=spec), block=True, timeout=timeout)
+        return address
 
     def address(self, child_id: str, *, timeout: float = 5.0) -> Address:
         """The stable Address of a child (raises UnknownChildError)."""
-        return self._ref.ask(GetAddress(child_id=child_id), timeout=timeout)
+        address: Address = self._ref.ask(GetAddress(child_id=child_id), block=True,
+                                         timeout=timeout)
+        return address
 
     def which_children(self, *, timeout: float = 5.0) -> list[ChildInfo]:
         """Children in start order."""
-        return self._ref.ask(WhichChildren(), timeout=timeout)
+        children: list[ChildInfo] = self._ref.ask(WhichChildren(), block=True, timeout=timeout)
+        return children
 
     def terminate_child(self, child_id: str, *, timeout: float = 10.0) -> None:
         """Stop and remove a child."""

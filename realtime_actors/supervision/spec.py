@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal, TypeVar
 
 import attrs
 import pykka
 
 from realtime_actors.supervision.errors import SupervisionConfigError
+
+_S = TypeVar("_S", bound=enum.StrEnum)
 
 
 class Restart(enum.StrEnum):
@@ -36,21 +38,34 @@ class ChildState(enum.StrEnum):
     STOPPED = "stopped"
 
 
-def _enum_converter(enum_cls: type[enum.StrEnum]) -> Callable[[Any], Any]:
-    def convert(value: Any) -> Any:
-        try:
-            return enum_cls(value)
-        except ValueError:
-            allowed = ", ".join(m.value for m in enum_cls)
-            raise SupervisionConfigError(
-                f"invalid {enum_cls.__name__} {value!r}; expected one of {allowed}"
-            ) from None
-
-    return convert
+RestartName = Literal["permanent", "transient", "temporary"]
+"""The values of :class:`Restart`, accepted wherever a member is."""
+StrategyName = Literal["one_for_one", "one_for_all", "rest_for_one"]
+"""The values of :class:`Strategy`, accepted wherever a member is."""
 
 
-to_restart = _enum_converter(Restart)
-to_strategy = _enum_converter(Strategy)
+def _member(enum_cls: type[_S], value: str) -> _S:
+    try:
+        return enum_cls(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_cls)
+        raise SupervisionConfigError(
+            f"invalid {enum_cls.__name__} {value!r}; expected one of {allowed}"
+        ) from None
+
+
+def to_restart(value: Restart | RestartName) -> Restart:
+    """The :class:`Restart` named by ``value`` (SupervisionConfigError for another value)."""
+    return _member(Restart, value)
+
+
+def to_strategy(value: Strategy | StrategyName) -> Strategy:
+    """The :class:`Strategy` named by ``value`` (SupervisionConfigError for another value)."""
+    return _member(Strategy, value)
+
+
+def _args(args: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(args)
 
 
 @attrs.frozen(kw_only=True)
@@ -80,7 +95,7 @@ class ChildSpec:
     id: str
     start: StartFn | None = None
     actor_class: type[pykka.Actor] | None = None
-    args: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
+    args: tuple[Any, ...] = attrs.field(default=(), converter=_args)
     kwargs: Mapping[str, Any] = attrs.field(factory=dict)
     restart: Restart = attrs.field(default=Restart.PERMANENT, converter=to_restart)
     shutdown_timeout_s: float = 5.0

@@ -80,7 +80,8 @@ EventHook = Callable[["TelephonyBridge", CallEvent | SessionEvent], Awaitable[No
 """Called (on the loop) with every call event and session event of a call."""
 
 
-def _check_session_audio(_inst: object, _attr: attrs.Attribute, value: object) -> None:
+def _check_session_audio(_inst: object, _attr: attrs.Attribute[SessionAudio],
+                         value: object) -> None:
     check_session_audio(value)
 
 

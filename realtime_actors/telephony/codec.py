@@ -30,7 +30,7 @@ def check_session_audio(value: object) -> SessionAudio:
     """Return ``value`` if it is a :data:`SessionAudio`, else raise :class:`ConfigError`."""
     if value not in SESSION_AUDIO_VALUES:
         raise ConfigError(f"session_audio must be 'pcm16' or 'pcmu', got {value!r}")
-    return value  # type: ignore[return-value]
+    return value
 
 
 class _Resampler:
@@ -39,7 +39,8 @@ class _Resampler:
         self._stream = soxr.ResampleStream(in_rate, out_rate, 1, dtype="int16")
 
     def push(self, samples: np.ndarray, last: bool = False) -> np.ndarray:
-        out = self._stream.resample_chunk(samples.astype(np.int16, copy=False), last=last)
+        out: np.ndarray = self._stream.resample_chunk(  # soxr ships no types
+            samples.astype(np.int16, copy=False), last=last)
         if last:
             self._stream = soxr.ResampleStream(self._in, self._out, 1, dtype="int16")
         return out

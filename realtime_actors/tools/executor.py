@@ -23,7 +23,7 @@ import attrs
 
 from ..errors import ConfigError
 from .function_tool import (
-    FunctionTool,
+    AnyFunctionTool,
     ToolArgumentsError,
     ToolCancelledError,
     ToolContext,
@@ -62,7 +62,7 @@ class _Worker:
 
 @attrs.define(kw_only=True, eq=False)
 class _Job:
-    tool: FunctionTool | None
+    tool: AnyFunctionTool | None
     call_id: str
     name: str
     arguments_json: str
@@ -129,7 +129,7 @@ class ToolExecutor:
 
     def submit(
         self,
-        tool: FunctionTool | None,
+        tool: AnyFunctionTool | None,
         call_id: str,
         name: str,
         arguments_json: str,

@@ -23,7 +23,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, overload
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 import attrs
 
@@ -32,6 +32,7 @@ from ..validation import checked
 from .schema import FunctionSignature, build_function_signature, check_value
 
 __all__ = [
+    "AnyFunctionTool",
     "FunctionTool",
     "ToolArgumentsError",
     "ToolCancelledError",
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class ToolError(RealtimeError):
@@ -82,7 +86,7 @@ class ToolContext:
     cancelled: threading.Event = attrs.field(factory=threading.Event, repr=False)
 
 
-def _json_copy(value: Any) -> dict[str, Any]:
+def _json_copy(value: Mapping[str, Any]) -> dict[str, Any]:
     try:
         copied = json.loads(json.dumps(value, allow_nan=False))
     except (TypeError, ValueError) as err:
@@ -114,8 +118,9 @@ def _check_callable(_instance: Any, _attribute: Any, value: Any) -> None:
 
 
 @attrs.frozen(kw_only=True, eq=False)
-class FunctionTool:
-    """A function the model can call.
+class FunctionTool(Generic[P, R]):
+    """A function the model can call; calling the tool itself calls the function (same
+    signature, same result), so a decorated function stays usable in your own code.
 
     ``parameters`` is the JSON Schema of the arguments object. ``timeout_s`` overrides the
     executor's default timeout (None: use the default). ``signature`` is set when the tool was
@@ -126,9 +131,13 @@ class FunctionTool:
     name: str = attrs.field(validator=_check_name)
     description: str = attrs.field(default="", validator=checked(attrs.validators.instance_of(str)))
     parameters: dict[str, Any] = attrs.field(converter=_json_copy, repr=False)
-    func: Callable[..., Any] = attrs.field(validator=_check_callable, repr=False)
+    func: Callable[P, R] = attrs.field(validator=_check_callable, repr=False)
     timeout_s: float | None = attrs.field(default=None, validator=_check_timeout)
     signature: FunctionSignature | None = attrs.field(default=None, repr=False)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the function directly (no argument checks, no JSON, no timeout)."""
+        return self.func(*args, **kwargs)
 
     def to_definition(self) -> dict[str, Any]:
         """The GA tool definition: ``{"type": "function", "name", "description",
@@ -196,7 +205,8 @@ class FunctionTool:
                     args.append(value)
                 else:
                     kwargs[spec.name] = value
-        result = run_maybe_awaitable(self.func(*args, **kwargs), what=f"tool {self.name!r}")
+        func: Callable[..., R] = self.func  # the arguments are checked against the schema
+        result = run_maybe_awaitable(func(*args, **kwargs), what=f"tool {self.name!r}")
         return encode_tool_result(result, tool_name=self.name)
 
 
@@ -265,9 +275,21 @@ def encode_tool_result(value: Any, *, tool_name: str) -> str:
         ) from err
 
 
+AnyFunctionTool = FunctionTool[..., Any]
+"""A function tool of any signature (what agents hold)."""
+
+
+class ToolDecorator(Protocol):
+    """What ``function_tool(name=..., ...)`` returns: a decorator keeping the signature."""
+
+    def __call__(self, func: Callable[P, R], /) -> FunctionTool[P, R]:
+        """Build the tool from ``func``."""
+        ...
+
+
 def _make_tool(
-    func: Callable[..., Any], name: str | None, description: str | None, timeout: float | None
-) -> FunctionTool:
+    func: Callable[P, R], name: str | None, description: str | None, timeout: float | None
+) -> FunctionTool[P, R]:
     if isinstance(func, FunctionTool):
         raise ConfigError(f"{func.name!r} is already a FunctionTool")
     tool_name = name if name is not None else getattr(func, "__name__", type(func).__name__)
@@ -284,34 +306,38 @@ def _make_tool(
 
 
 @overload
-def function_tool(func: Callable[..., Any], /) -> FunctionTool: ...
+def function_tool(func: Callable[P, R], /) -> FunctionTool[P, R]: ...
 
 
 @overload
 def function_tool(
     *, name: str | None = None, description: str | None = None, timeout: float | None = None
-) -> Callable[[Callable[..., Any]], FunctionTool]: ...
+) -> ToolDecorator: ...
 
 
 def function_tool(
-    func: Callable[..., Any] | None = None,
+    func: Callable[P, R] | None = None,
     /,
     *,
     name: str | None = None,
     description: str | None = None,
     timeout: float | None = None,
-) -> FunctionTool | Callable[[Callable[..., Any]], FunctionTool]:
+) -> FunctionTool[P, R] | ToolDecorator:
     """Build a :class:`FunctionTool` from a typed function; use bare (``@function_tool``) or
     with options (``@function_tool(name=..., description=..., timeout=...)``).
 
     The description defaults to the docstring summary, parameter descriptions come from a
     Google-style ``Args:`` section or reST ``:param x:`` fields. An unsupported annotation is a
-    :class:`ConfigError` naming the parameter.
+    :class:`ConfigError` naming the parameter. The tool is callable like the function.
     """
     if func is not None:
         return _make_tool(func, name, description, timeout)
+    return _decorator(name, description, timeout)
 
-    def decorate(target: Callable[..., Any]) -> FunctionTool:
+
+def _decorator(name: str | None, description: str | None, timeout: float | None
+               ) -> ToolDecorator:
+    def decorate(target: Callable[P, R], /) -> FunctionTool[P, R]:
         return _make_tool(target, name, description, timeout)
 
     return decorate

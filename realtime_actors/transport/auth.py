@@ -53,13 +53,18 @@ def mask_secret(value: str, *, head: int = 3, tail: int = 2, min_len: int = 20) 
     return f"{value[:head]}{_MASK}{value[len(value) - tail:]}"
 
 
-def _validate_value(_instance: object, _attribute: object, value: object) -> None:
+def _validate_value(_instance: object, _attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str):
         raise ConfigError(f"an API key must be a str, got {type(value).__name__}")
     if not value.strip():
         raise AuthError("API key is blank")
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         raise AuthError("API key contains whitespace or control characters")
+
+
+def _stripped(value: str) -> str:
+    # a non-string goes on to the validator unchanged, which refuses it
+    return value.strip() if isinstance(value, str) else value
 
 
 def _validate_source(_instance: object, _attribute: object, value: object) -> None:
@@ -78,7 +83,7 @@ class ApiKey:
 
     _value: str = attrs.field(
         alias="value",
-        converter=lambda v: v.strip() if isinstance(v, str) else v,
+        converter=_stripped,
         validator=_validate_value,
     )
     source: KeySource = attrs.field(default="explicit", kw_only=True, validator=_validate_source)

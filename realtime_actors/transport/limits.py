@@ -12,6 +12,8 @@ DEFAULT_SEND_BUFFER_BYTES = 8 * 1024 * 1024
 """Outgoing bytes a connection holds (written or waiting for room in the socket) before
 ``send_audio`` / ``send_message`` are refused with ``QueueFullError``."""
 _POSITIVE = checked(attrs.validators.gt(0))
+DEFAULT_PING_INTERVAL_S: float | None = 20.0
+"""Silence from the server after which a keepalive ping is sent (``None``: never)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -27,7 +29,8 @@ class TransportLimits:
     max_message_bytes: int = attrs.field(default=DEFAULT_MAX_MESSAGE_BYTES,
                                          validator=_POSITIVE)
     ping_interval_s: float | None = attrs.field(
-        default=20.0, validator=checked(attrs.validators.optional(attrs.validators.gt(0))))
+        default=DEFAULT_PING_INTERVAL_S,
+        validator=checked(attrs.validators.optional(attrs.validators.gt(0))))
     ping_timeout_s: float = attrs.field(default=20.0, validator=_POSITIVE)
     send_buffer_bytes: int = attrs.field(default=DEFAULT_SEND_BUFFER_BYTES,
                                          validator=_POSITIVE)

@@ -109,6 +109,7 @@ def test_duplicate_tool_names_across_tools_and_handoffs_are_config_errors() -> N
         ({"name": "A", "handoffs": ["B"]}, "RealtimeAgent or Handoff"),
         ({"name": "A", "output_guardrails": [1]}, "must be callable"),
         ({"name": "A", "tools": refund}, "list or tuple"),
+        ({"name": "A", "model_settings": {"voice": "ash"}}, "must be a SessionModelSettings"),
     ],
 )
 def test_invalid_agent_configuration_is_config_error(

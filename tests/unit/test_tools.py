@@ -108,6 +108,38 @@ def test_decorator_with_options_overrides_name_description_and_timeout() -> None
     assert (find.name, find.description, find.timeout_s) == ("lookup", "Look things up.", 2.5)
 
 
+def test_a_decorated_tool_is_callable_like_its_function() -> None:
+    calls: list[tuple[ToolContext, str, int]] = []
+
+    @function_tool
+    def repeat(ctx: ToolContext, word: str, times: int = 2) -> str:
+        """Repeat a word.
+
+        Args:
+            word: The word.
+            times: How many times.
+        """
+        calls.append((ctx, word, times))
+        return " ".join([word] * times)
+
+    @function_tool(name="halve", timeout=1.0)
+    def half(value: float, /) -> float:
+        return value / 2
+
+    ctx = ToolContext(call_id="c1", tool_name="repeat")
+    assert repeat(ctx, "hi") == "hi hi"
+    assert repeat(ctx, word="ho", times=3) == "ho ho ho"
+    assert calls == [(ctx, "hi", 2), (ctx, "ho", 3)]
+    assert half(3.0) == 1.5
+    with pytest.raises(TypeError):
+        half(value=3.0)  # type: ignore[call-arg]  # positional-only, as in the function
+    # everything else a tool does is unchanged
+    assert isinstance(repeat, FunctionTool) and repeat.name == "repeat"
+    assert repeat.invoke('{"word": "ha"}') == "ha ha"
+    assert set(repeat.to_definition()["parameters"]["properties"]) == {"word", "times"}
+    assert (half.name, half.timeout_s) == ("halve", 1.0)
+
+
 def test_rest_param_docstring_descriptions() -> None:
     @function_tool
     def convert(amount: float, currency: str) -> float:

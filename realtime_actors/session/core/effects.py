@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from ...tools.function_tool import FunctionTool, ToolContext
+from ...tools.function_tool import AnyFunctionTool, ToolContext
 from ..events import SessionEvent
 
 
@@ -28,7 +28,7 @@ class Emit:
 class RunTool:
     """Run a function tool off the session's thread; report back with ``ToolDone``."""
 
-    tool: FunctionTool | None
+    tool: AnyFunctionTool | None
     call_id: str
     name: str
     arguments: str

@@ -152,8 +152,8 @@ class ServerEventMapper:
             core.response_items.pop(response_id, None)
         agent = core.response_agent.pop(response_id, None) if response_id else None
         if agent is not None or response_id is None:
-            effects.append(Emit(ev.AgentEndEvent(agent=agent or core.agent,
-                                                 response_id=response_id, status=status)))
+            effects.append(Emit(ev.AgentEndEvent(agent=agent or core.agent, response_id=response_id,
+                                                 status=ev.response_status(status))))
         if core.responses.on_done(response_id):
             effects.extend(core.request_response())
         return effects

@@ -168,7 +168,7 @@ class SessionCore(ToolCallsMixin):
             return [Send(ce.response_create(event_id=event_id))]
         return []
 
-    def error(self, message: str, source: str, **fields: Any) -> Emit:
+    def error(self, message: str, source: ev.ErrorSource, **fields: Any) -> Emit:
         """An ErrorEvent effect."""
         return Emit(ev.ErrorEvent(message=message, source=source, **fields))
 
@@ -348,7 +348,7 @@ class SessionCore(ToolCallsMixin):
             return []  # the session.update sent on connect carries them
         return [self.session_update()]
 
-    def interrupt(self, reason: str = "client") -> list[Effect]:
+    def interrupt(self, reason: ev.InterruptReason = "client") -> list[Effect]:
         """Cancel the active response and truncate the audio at the played position."""
         effects: list[Effect] = []
         if self.responses.active_ids:
@@ -356,7 +356,7 @@ class SessionCore(ToolCallsMixin):
         effects.extend(self.truncate_audio(reason))
         return effects
 
-    def truncate_audio(self, reason: str) -> list[Effect]:
+    def truncate_audio(self, reason: ev.InterruptReason) -> list[Effect]:
         """Truncate the output audio being played, once, and emit AudioInterruptedEvent."""
         if self.audio_item is None:
             return []
@@ -416,8 +416,8 @@ class SessionCore(ToolCallsMixin):
         if item is None:
             return [self.error("conversation item without id or type", "protocol")]
         self.unconfirmed.pop(item.item_id, None)
-        if self.history.upsert(item, previous_item_id):
-            return [Emit(ev.HistoryAddedEvent(item=self.history.get(item.item_id)))]
+        if self.history.upsert(item, previous_item_id):  # a new item is stored as given
+            return [Emit(ev.HistoryAddedEvent(item=item))]
         return [Emit(ev.HistoryUpdatedEvent(history=self.history.snapshot()))]
 
     def follow_output_format(self, settings: SessionModelSettings) -> None:

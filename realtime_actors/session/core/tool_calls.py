@@ -4,17 +4,22 @@ SessionCore` (a mixin: the state lives on the core; pure, no I/O)."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ...agents.agent import find_handoff, find_tool
+from ...agents.agent import Handoff, RealtimeAgent, RunContext, find_handoff, find_tool
 from ...agents.guardrails import GuardrailChecker, GuardrailTrip
 from ...protocol import client_events as ce
 from ...protocol.session_config import UNSET
 from ...tools.function_tool import ToolContext, ToolTimeoutError
 from .. import events as ev
-from .effects import Effect, Emit, RunTool
+from .effects import Effect, Emit, RunTool, Send
+
+if TYPE_CHECKING:
+    from ...protocol.session_config import SessionModelSettings
+    from ..run_config import RunConfig
+    from .history import History
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +28,27 @@ AGENT_SCOPED_FIELDS = ("instructions", "tools")
 
 class ToolCallsMixin:
     """The tool, handoff and guardrail part of the session state machine."""
+
+    # The state and steps of SessionCore this part uses (the core sets and defines them).
+    agent: RealtimeAgent
+    run_config: RunConfig
+    context: RunContext
+    overrides: SessionModelSettings
+    guardrails: GuardrailChecker
+    history: History
+    closed: bool
+    handled_calls: set[str]
+    advertised_tools: frozenset[str]
+    running_tools: dict[str, ToolContext]
+    tool_calls: dict[str, tuple[str, str]]
+    tripped_responses: set[str]
+
+    if TYPE_CHECKING:
+        def send(self, frame: dict[str, Any]) -> Send: ...
+        def session_update(self) -> Send: ...
+        def request_response(self) -> list[Effect]: ...
+        def error(self, message: str, source: ev.ErrorSource, **fields: Any) -> Emit: ...
+        def truncate_audio(self, reason: ev.InterruptReason) -> list[Effect]: ...
 
     # ------------------------------------------------------------------ tools
     def on_function_call(self, call_id: str, name: str, arguments: str) -> list[Effect]:
@@ -87,7 +113,7 @@ class ToolCallsMixin:
             *self.request_response(),
         ]
 
-    def do_handoff(self, handoff: Any, call_id: str, name: str,
+    def do_handoff(self, handoff: Handoff, call_id: str, name: str,
                    arguments: str) -> list[Effect]:
         """Switch agent, reconfigure, emit HandoffEvent, send the output, then respond."""
         old = self.agent
