@@ -177,6 +177,20 @@ class GuardrailChecker:
             return []
         return self._check(response_id, state)
 
+    def check_due(self, response_id: str, added_chars: int = 0, *, final: bool = False) -> bool:
+        """Whether :meth:`feed` with ``added_chars`` more text (or :meth:`finish`, ``final``)
+        would run the guardrails now; pure, so a caller can make the call where user code
+        may run."""
+        if not self._guardrails or response_id in self._closed:
+            return False
+        state = self._open.get(response_id)
+        length = (state.length if state is not None else 0) + added_chars
+        checked = state.checked_length if state is not None else 0
+        if final:
+            return length > 0 and not (state is not None and state.checked_once
+                                       and checked == length)
+        return length - checked >= self._debounce_chars
+
     def finish(self, response_id: str, *, agent_name: str | None = None) -> list[GuardrailTrip]:
         """Run a final check on the complete text (skipped when that exact text was already
         checked, or when it is empty) and close the response: later feeds return []."""

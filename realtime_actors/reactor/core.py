@@ -121,6 +121,9 @@ class Reactor:
 
     allows_guests = False
     """Reactor actors run on the reactor only: never on a caller's thread."""
+    runs_user_code = False
+    """A reactor actor's message that runs user code (``PooledActor.runs_user_code``) is
+    handled on a worker of the default pool instead of here."""
 
     def enter_blocking(self, worker: _Worker) -> None:
         """A handler on the reactor is about to wait on a future."""

@@ -66,6 +66,8 @@ class Scheduler(Protocol):
 
     @property
     def allows_guests(self) -> bool: ...
+    @property
+    def runs_user_code(self) -> bool: ...
     def attach(self) -> None: ...
     def detach(self) -> None: ...
     def schedule(self, inbox: PooledInbox) -> None: ...
@@ -184,6 +186,9 @@ class ActorPool:
                 self._wake_one()
             else:
                 self._wake_if_backlog()
+
+    runs_user_code = True
+    """Handlers that run user code (or block) may run on its workers."""
 
     # ------------------------------------------------------------------ guests
     allows_guests = True

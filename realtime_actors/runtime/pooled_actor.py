@@ -57,8 +57,8 @@ class PooledFuture(pykka.ThreadingFuture[Any]):
 class PooledInbox:
     """The inbox of one pooled actor; putting into it schedules the actor on its pool."""
 
-    __slots__ = ("_actor", "_items", "_lock", "_pool", "_setup_done", "_state", "guest_runs",
-                 "slow")
+    __slots__ = ("_actor", "_helper", "_items", "_lock", "_offload", "_pool", "_setup_done",
+                 "_state", "_visiting", "guest_runs", "slow")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -71,6 +71,12 @@ class PooledInbox:
         """Set when a batch took over ``QUICK_S`` outside the pool: never run outside again."""
         self.guest_runs = False
         """The actor class's ``guest_runs``."""
+        self._offload = False
+        """The home scheduler runs no user code: such messages visit the helper pool."""
+        self._helper: ActorPool | None = None
+        """The pool messages that run user code visit (attached from the first visit on)."""
+        self._visiting = False
+        """The actor is on the helper pool for messages that run user code."""
 
     @property
     def actor_name(self) -> str:
@@ -118,6 +124,7 @@ class PooledInbox:
         self._actor = actor
         self._pool = pool
         self.guest_runs = type(actor).guest_runs
+        self._offload = not pool.runs_user_code
         pool.attach()
         with self._lock:
             self._state = _SCHEDULED
@@ -127,19 +134,55 @@ class PooledInbox:
         """Run ``on_start`` (first time) and up to ``limit`` messages; reschedule or finish."""
         actor = self._actor
         assert actor is not None and self._pool is not None
+        if self._visiting:
+            self._run_visit(actor, limit)
+            return
         if not self._setup_done:
             self._setup_done = True
             actor._actor_loop_setup()
         stopped = actor.actor_stopped
         items = self._items
+        offload = self._offload
         with self._lock:  # take the batch in one go
             batch = [items.popleft() for _ in range(min(limit, len(items)))]
         for index, envelope in enumerate(batch):
-            if stopped.is_set():
-                with self._lock:  # back in front, in order, for _finish to refuse
+            if stopped.is_set() or (offload and actor.runs_user_code(envelope.message)):
+                with self._lock:  # back in front, in order (for _finish, or the visit)
                     items.extendleft(reversed(batch[index:]))
+                if not stopped.is_set():
+                    self._visit()
+                    return
                 break
             actor._handle_envelope(envelope)
+        self._settle()
+
+    def _visit(self) -> None:
+        """Move to the helper pool for the messages in front that run user code (the actor
+        stays scheduled meanwhile: nothing else runs it, and new messages queue behind)."""
+        helper = self._helper
+        if helper is None:  # attached until the actor finishes, so its workers stay up
+            helper = self._helper = default_pool()
+            helper.attach()
+        self._visiting = True
+        helper.schedule(self)
+
+    def _run_visit(self, actor: PooledActor, limit: int) -> None:
+        """On a helper worker: handle the messages in front while they run user code, then
+        go home (the rest runs on the home scheduler)."""
+        items = self._items
+        stopped = actor.actor_stopped
+        for count in range(limit):
+            with self._lock:
+                envelope = items[0] if items else None
+            # the first one came here for this (asked again, it must not bounce back)
+            if envelope is None or (count and not actor.runs_user_code(envelope.message)):
+                break
+            with self._lock:  # only the thread running the actor takes messages
+                items.popleft()
+            actor._handle_envelope(envelope)
+            if stopped.is_set():
+                break
+        self._visiting = False
         self._settle()
 
     def run_guest_batch(self, limit: int) -> None:
@@ -224,6 +267,8 @@ class PooledInbox:
             _refuse(envelope, self._actor)
         assert self._pool is not None
         self._pool.detach()
+        if self._helper is not None:
+            self._helper.detach()
 
 
 def _run_told_here(pool: ActorPool, guest: _Worker) -> None:
@@ -300,6 +345,13 @@ class PooledActor(pykka.Actor):
         ``guest_runs`` is False, a True here still lets :func:`tell_and_run` handle this one
         message on the calling thread (for a message known to run no user code)."""
         return self.guest_runs
+
+    def runs_user_code(self, message: Any) -> bool:
+        """Whether handling ``message`` may run user code or block (False by default). On a
+        scheduler that runs no user code (the reactor), such a message is handled on a
+        worker of :func:`default_pool` instead: the actor moves there for the messages in
+        front that need it, then back, with its order and one-message-at-a-time kept."""
+        return False
 
     def _handle_envelope(self, envelope: Any) -> None:
         """Handle one message exactly as pykka's actor loop does."""

@@ -17,11 +17,10 @@ import pykka
 
 from ..durable.checkpointer import take_snapshot
 from ..errors import ProtocolError, RealtimeError
-from ..protocol.server_events_response import ResponseOutputAudioDeltaEvent
+from ..reactor.core import reactor
 from ..runtime.pooled_actor import PooledActor
 from ..runtime.tell import tell_if_alive
 from ..supervision import Supervised, SupervisionLink
-from ..tools.executor import ToolExecutor
 from ..transport.messages import (
     ConnectionClosed,
     ConnectionOpened,
@@ -38,7 +37,6 @@ from .state import SessionState
 
 logger = logging.getLogger(__name__)
 
-STOP_TIMEOUT_S = 5.0
 _SENDING = frozenset({"send_message", "send_audio", "send_raw_event"})
 """Commands refused while the connection's outgoing buffer is over its high-water mark."""
 _CORE_COMMANDS = frozenset({*_SENDING, "update_session", "interrupt"})
@@ -71,16 +69,21 @@ class SessionActor(PooledActor, Supervised):
     after a crash carries the conversation, the subscribers and the queued calls over.
     """
 
-    guest_runs = False  # runs user code (guardrails, handoffs): on the pool's workers only
+    actor_pool = reactor()
+    """The session runs on the reactor with its connection; a message whose handling calls
+    user code (see :meth:`runs_user_code`) is handled on a worker of the default pool."""
 
-    def guest_may_handle(self, message: Any) -> bool:
-        """The messages that run no user code may be handled by the thread that tells them
-        (``tell_and_run``: a caller's ``send_audio``, the reactor's audio deltas); every
-        other one runs on the pool's workers."""
-        if type(message) is Command:
-            return message.name == "send_audio"
-        if type(message) is ModelEvents:
-            return all(type(e) is ResponseOutputAudioDeltaEvent for e in message.events)
+    def runs_user_code(self, message: Any) -> bool:
+        """The messages whose handling may call user code: a connection opened or a
+        ``update_session`` (dynamic instructions, ``is_enabled``), and server events that
+        reach a guardrail or a handoff. Tools run on the executor in any case."""
+        kind = type(message)
+        if kind is ModelEvents:
+            return self.core.events_call_user_code(message.events)
+        if kind is ConnectionOpened:
+            return self.core.settings_call_user_code()
+        if kind is Command:
+            return message.name == "update_session" and self.core.settings_call_user_code()
         return False
 
     def __init__(self, state: SessionState, *, link: SupervisionLink | None = None) -> None:
@@ -90,8 +93,7 @@ class SessionActor(PooledActor, Supervised):
         self._sink = state.sink
         self._subscribers = state.subscribers
         self._outbox = state.outbox
-        self._executor = ToolExecutor(max_workers=state.run_config.max_tool_workers,
-                                      default_timeout_s=state.run_config.tool_timeout_s)
+        self._executor = state.tools
         self._ws: pykka.ActorRef[Any] | None = None
         self._prepaid = 0
         """Gauge bytes the command being handled brought along (see ``Command.prepaid``)."""
@@ -117,13 +119,15 @@ class SessionActor(PooledActor, Supervised):
     def teardown(self) -> None:
         """Cancel tools; on a final stop emit the last events."""
         self._apply(self.core.close() if not self.crashed else [CancelTools()])
-        self._executor.shutdown(timeout=STOP_TIMEOUT_S)
         if self.crashed:
             self._emit(ev.ErrorEvent(message="internal error in the session actor",
                                      source="session", code="internal_error",
                                      recoverable=self._link is not None))
             if self._link is not None:
                 return  # the supervisor restarts the session; nothing has ended yet
+        # the end: the tools were told to stop; the reactor does not wait for them to return
+        # (``Session.close`` does, on the caller's thread)
+        self._executor.close()
         if self._state.give_up_reason is not None:
             self._emit(ev.ErrorEvent(
                 message=f"gave up reconnecting: {self._state.give_up_reason}",

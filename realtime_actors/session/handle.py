@@ -205,11 +205,15 @@ class Session:
             sink.checkpoint.detach()
 
     def close(self, timeout: float = 10.0) -> None:
-        """Cancel tools, close the socket and stop every actor of the session."""
+        """Cancel tools, close the socket and stop every actor of the session; returns once
+        they have stopped and the tools' threads have returned (or ``timeout`` passed)."""
+        deadline = time.monotonic() + timeout
         try:
             self._tree.supervisor.stop(block=True, timeout=timeout)
         except pykka.Timeout:
             logger.error("session did not stop within %.1fs", timeout)
+            return
+        self._tree.state.tools.join(max(0.0, deadline - time.monotonic()))
 
     # ------------------------------------------------------------------ events
     def events(self, timeout: float | None = None) -> Iterator[SessionEvent]:

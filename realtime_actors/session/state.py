@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 import pykka
 
+from ..tools.executor import ToolExecutor
 from ..transport.limits import DEFAULT_SEND_BUFFER_BYTES
 from ..transport.send_gauge import SendGauge
 from .core.session_core import SessionCore
@@ -42,3 +43,9 @@ class SessionState:
     """The session's id (the key of its snapshots in a store)."""
     snapshot_count: int = 0
     """Snapshots taken so far (the sequence number of the latest)."""
+    tools: ToolExecutor = attrs.field(default=attrs.Factory(
+        lambda self: ToolExecutor(max_workers=self.run_config.max_tool_workers,
+                                  default_timeout_s=self.run_config.tool_timeout_s),
+        takes_self=True))
+    """Runs the session's tools (one for its whole life: a restarted actor keeps it; closed
+    when the session ends)."""

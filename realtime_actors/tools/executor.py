@@ -175,6 +175,36 @@ class ToolExecutor:
             error = ToolCancelledError(f"tool call {job.name!r} was cancelled before it started")
             self._deliver(job, job.failed(error, f"Error: {error}"))
 
+    def close(self) -> None:
+        """Shut down without waiting: queued calls complete at once with a
+        :class:`ToolCancelledError` outcome, running ones are told to stop (``ctx.cancelled``)
+        and deliver their outcome when they return (or time out). The worker threads and the
+        watchdog exit once nothing runs. Idempotent."""
+        with self._lock:
+            self._closed = True
+            self._work_ready.notify_all()
+            self._watch_ready.notify_all()
+        self.cancel_all()
+
+    def join(self, timeout: float = 5.0) -> bool:
+        """After :meth:`close` (or :meth:`shutdown`): wait up to ``timeout`` seconds for the
+        worker threads and the watchdog to exit. Returns False (and logs a WARNING naming
+        them) when some are still running, e.g. in a tool that ignores ``ctx.cancelled``."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        with self._lock:
+            if not self._closed:  # idle workers wait for work: they would never exit
+                logger.warning("join() on a tool executor that is not closed; not waiting")
+                return False
+            threads = [*self._threads, *([self._watchdog] if self._watchdog else [])]
+        current = threading.current_thread()
+        for thread in threads:
+            if thread is not current:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        alive = sorted(t.name for t in threads if t.is_alive() and t is not current)
+        if alive:
+            logger.warning("tool threads still running after the executor closed: %s", alive)
+        return not alive
+
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Cancel everything, stop the workers and join them within ``timeout`` seconds.
 
@@ -274,6 +304,8 @@ class ToolExecutor:
                 self._running.discard(job)
                 late = job.state == _DONE
                 job.state = _DONE
+                if self._closed and not self._running:
+                    self._watch_ready.notify_all()  # a closed watchdog with nothing to watch
             if late:
                 logger.warning(
                     "tool %r (call %s) finished after it timed out or was cancelled; "
@@ -327,7 +359,7 @@ class ToolExecutor:
     def _expired_jobs(self) -> list[_Job] | None:
         with self._lock:
             while True:
-                if self._watch_closed:
+                if self._watch_closed or (self._closed and not self._running):
                     return None
                 now = time.monotonic()
                 expired: list[_Job] = []

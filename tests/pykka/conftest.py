@@ -12,6 +12,7 @@ from typing import (
 import pytest
 
 from pykka import ActorRegistry, ThreadingActor, ThreadingFuture
+from realtime_actors.reactor.core import reactor
 from realtime_actors.runtime.pooled_actor import PooledActor, PooledFuture
 from tests.pykka.log_handler import PykkaTestLogHandler
 from tests.pykka.types import Events, Runtime
@@ -20,6 +21,16 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from pykka import Actor, Future
+
+
+class VisitingActor(PooledActor):
+    """realtime-actors: a reactor actor whose every message runs user code, so each one is
+    handled on a worker of the default pool (the way a session's user-code messages are)."""
+
+    actor_pool = reactor()
+
+    def runs_user_code(self, message: Any) -> bool:
+        return True
 
 
 RUNTIMES = {
@@ -43,6 +54,16 @@ RUNTIMES = {
             sleep_func=time.sleep,
         ),
         id="pooled",
+    ),
+    "visiting": pytest.param(
+        Runtime(
+            name="visiting",
+            actor_class=VisitingActor,
+            event_class=threading.Event,
+            future_class=PooledFuture,
+            sleep_func=time.sleep,
+        ),
+        id="visiting",
     ),
 }
 

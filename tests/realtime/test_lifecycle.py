@@ -44,9 +44,8 @@ def test_close_leaves_no_thread_or_actor(harness: Harness) -> None:
     session.send_message("hello")
     until(session, rt.AgentEndEvent)
     running = [t.name for t in _session_threads()]
-    # the session's actors run on the shared actor pool; its connection on the reactor
-    for prefix in ("realtime-actors-pool", "realtime-reactor"):
-        assert any(name.startswith(prefix) for name in running), running
+    # a session without user code runs wholly on the reactor: its actors and its connection
+    assert running == ["realtime-reactor"], running
     session.close()
     assert not session.is_alive()
     assert _threads_left_after_close() == []

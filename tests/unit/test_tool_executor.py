@@ -362,3 +362,54 @@ def test_shutdown_from_inside_on_done_does_not_deadlock() -> None:
     ex.submit(add, "call_1", "add", '{"a": 1, "b": 1}', None, lambda _o: results.put(ex.shutdown()))
     assert results.get(timeout=WAIT) is True
     assert ex.shutdown(timeout=WAIT)  # now from the test thread: joins the last worker
+
+
+def test_close_returns_at_once_and_the_running_call_still_reports_then_threads_exit() -> None:
+    started, release = threading.Event(), threading.Event()
+
+    @function_tool
+    def slow_to_stop(ctx: ToolContext) -> str:
+        """Sees the cancellation, then takes a while to return."""
+        started.set()
+        ctx.cancelled.wait(WAIT)
+        release.wait(WAIT)
+        return "stopped" if ctx.cancelled.is_set() else "never cancelled"
+
+    outcomes: queue.Queue[ToolOutcome] = queue.Queue()
+    ex = ToolExecutor(max_workers=2, default_timeout_s=WAIT)
+    ex.submit(slow_to_stop, "call_1", "slow_to_stop", "{}", None, outcomes.put)
+    ex.submit(add, "call_2", "add", '{"a": 1, "b": 1}', None, outcomes.put)
+    assert started.wait(WAIT)
+    ex.close()  # does not wait for the running call (it is still blocked on `release`)
+    assert _worker_threads()
+    release.set()
+    got = {outcome.call_id: outcome for outcome in (outcomes.get(timeout=WAIT),
+                                                     outcomes.get(timeout=WAIT))}
+    assert got["call_1"].output == "stopped"
+    assert got["call_2"].ok or isinstance(got["call_2"].error, ToolCancelledError)
+    assert ex.join(timeout=WAIT)  # the workers and the watchdog exit on their own
+    assert not _worker_threads()
+    assert not any(t.name == "realtime-tool-watchdog" for t in threading.enumerate())
+    assert outcomes.empty()
+
+
+def test_join_names_a_tool_that_ignores_cancellation(caplog: pytest.LogCaptureFixture) -> None:
+    gate, started = threading.Event(), threading.Event()
+
+    @function_tool
+    def deaf() -> str:
+        """Ignores cancellation."""
+        started.set()
+        gate.wait(WAIT)
+        return "finally"
+
+    ex = ToolExecutor(max_workers=1, default_timeout_s=None)
+    with caplog.at_level(logging.WARNING, logger="realtime_actors.tools.executor"):
+        assert ex.join(timeout=WAIT) is False  # not closed: would wait forever, so refused
+        ex.submit(deaf, "call_1", "deaf", "{}", None, lambda _outcome: None)
+        assert started.wait(WAIT)
+        ex.close()
+        assert ex.join(timeout=0.05) is False
+    assert any("still running" in r.getMessage() for r in caplog.records)
+    gate.set()
+    assert ex.join(timeout=WAIT)

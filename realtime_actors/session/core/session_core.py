@@ -10,15 +10,17 @@ from __future__ import annotations
 import itertools
 import logging
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import attrs
 
 from ...agents.agent import (
+    Handoff,
     RealtimeAgent,
     RunContext,
     all_tool_definitions,
+    find_handoff,
     resolve_instructions,
 )
 from ...agents.guardrails import GuardrailChecker
@@ -28,6 +30,14 @@ from ...protocol import client_events as ce
 from ...protocol import item_builders as ib
 from ...protocol.audio_config import AudioFormat
 from ...protocol.server_events_misc import ServerErrorEvent
+from ...protocol.server_events_response import (
+    ResponseDoneEvent,
+    ResponseOutputAudioTranscriptDeltaEvent,
+    ResponseOutputAudioTranscriptDoneEvent,
+    ResponseOutputItemDoneEvent,
+    ResponseOutputTextDeltaEvent,
+    ResponseOutputTextDoneEvent,
+)
 from ...protocol.session_config import UNSET, SessionModelSettings
 from ...tools.function_tool import ToolContext
 from ...transport.reconnect import restore_items
@@ -41,6 +51,10 @@ from .responses import ResponseTracker
 from .tool_calls import ToolCallsMixin
 
 logger = logging.getLogger(__name__)
+
+_GUARDED_DELTAS = (ResponseOutputAudioTranscriptDeltaEvent, ResponseOutputTextDeltaEvent)
+_GUARDED_DONES = (ResponseOutputAudioTranscriptDoneEvent, ResponseOutputTextDoneEvent)
+
 
 class SessionCore(ToolCallsMixin):
     """All state of one realtime session. Every method returns the effects to carry out."""
@@ -171,6 +185,48 @@ class SessionCore(ToolCallsMixin):
     def error(self, message: str, source: ev.ErrorSource, **fields: Any) -> Emit:
         """An ErrorEvent effect."""
         return Emit(ev.ErrorEvent(message=message, source=source, **fields))
+
+    # ------------------------------------------------------------------ user code
+    def settings_call_user_code(self) -> bool:
+        """Whether :meth:`session_update` calls user code: the agent's dynamic instructions
+        or a handoff's ``is_enabled`` callable."""
+        agent = self.agent
+        return callable(agent.instructions) or any(
+            isinstance(h, Handoff) and not isinstance(h.is_enabled, bool)
+            for h in agent.handoffs)
+
+    def events_call_user_code(self, events: Iterable[Any]) -> bool:
+        """Whether handling these server events, in order, may call user code: an output
+        guardrail that falls due on assistant text, or a handoff (its callbacks, its lazy
+        target, the next agent's dynamic settings) on a completed function call. Pure and
+        cheap: the session actor asks it for every batch to decide where it is handled."""
+        grown: dict[str, int] = {}
+        reset = False  # a response.done earlier in the batch resets the guardrails' state
+        for event in events:
+            kind = type(event)
+            if kind is ResponseDoneEvent:
+                reset = True
+            elif kind in _GUARDED_DELTAS or kind in _GUARDED_DONES:
+                response_id = event.response_id
+                if not isinstance(response_id, str) or response_id in self.tripped_responses:
+                    continue
+                if reset and self.guardrails.guardrails:
+                    return True  # (rare: not worth predicting exactly)
+                if kind in _GUARDED_DONES:
+                    due = self.guardrails.check_due(response_id, grown.get(response_id, 0),
+                                                    final=True)
+                else:
+                    grown[response_id] = grown.get(response_id, 0) + len(event.delta or "")
+                    due = self.guardrails.check_due(response_id, grown[response_id])
+                if due:
+                    return True
+            elif kind is ResponseOutputItemDoneEvent:
+                item = event.item
+                name = getattr(item, "name", None)
+                if (getattr(item, "type", None) == "function_call" and isinstance(name, str)
+                        and find_handoff(self.agent, name) is not None):
+                    return True
+        return False
 
     # ------------------------------------------------------------------ connection
     def on_connected(self, queued_item_ids: Collection[str | None] = (),
