@@ -7,7 +7,6 @@ advertised to the model as parameterless function tools named ``transfer_to_<sna
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 import unicodedata
@@ -20,6 +19,7 @@ from ..errors import ConfigError, RealtimeError
 from ..protocol.session_config import SessionModelSettings
 from ..tools.function_tool import AnyFunctionTool, FunctionTool, function_tool, run_maybe_awaitable
 from ..validation import checked
+from .arity import arity, call_by_arity
 from .guardrails import GuardrailFunc
 
 T = TypeVar("T")
@@ -57,35 +57,6 @@ class RunContext:
     context: Any = None
 
 
-def _max_positional(func: Callable[..., Any], label: str) -> tuple[int, int]:
-    """(required, accepted) positional argument counts; accepted is large for ``*args``."""
-    try:
-        sig = inspect.signature(func)
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"{label}: cannot read the signature ({err})") from err
-    required = accepted = 0
-    for param in sig.parameters.values():
-        if param.kind is param.VAR_POSITIONAL:
-            accepted = 1_000
-        elif param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
-            accepted += 1
-            required += param.default is param.empty
-        elif param.kind is param.KEYWORD_ONLY and param.default is param.empty:
-            raise ConfigError(f"{label}: keyword-only parameter {param.name!r} has no default")
-    return required, accepted
-
-
-def _arity(func: Callable[..., Any], label: str, allowed: tuple[int, ...]) -> int:
-    """How many of the (up to max(allowed)) leading arguments ``func`` takes."""
-    required, accepted = _max_positional(func, label)
-    count = min(accepted, max(allowed))
-    if count < required or count not in allowed:
-        raise ConfigError(
-            f"{label}: must accept {' or '.join(map(str, allowed))} positional arguments"
-        )
-    return count
-
-
 def _to_tuple(value: Iterable[T]) -> tuple[T, ...]:
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise ConfigError(f"expected a list or tuple, not {type(value).__name__}")
@@ -113,7 +84,7 @@ def _check_instructions(instance: RealtimeAgent, _attribute: Any, value: Any) ->
             f"instructions of agent {instance.name!r} must be a str, a callable or None, "
             f"not {type(value).__name__}"
         )
-    _arity(value, f"instructions of agent {instance.name!r}", (0, 1, 2))
+    arity(value, f"instructions of agent {instance.name!r}", (0, 1, 2))
 
 
 def _check_name(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -205,7 +176,7 @@ def _check_on_invoke(_instance: Any, _attribute: Any, value: Any) -> None:
     if value is not None:
         if not callable(value):
             raise ConfigError(f"handoff on_invoke must be callable, not {type(value).__name__}")
-        _arity(value, "handoff on_invoke", (0, 1))
+        arity(value, "handoff on_invoke", (0, 1))
 
 
 def _check_enabled(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -213,7 +184,7 @@ def _check_enabled(_instance: Any, _attribute: Any, value: Any) -> None:
         return
     if not callable(value):
         raise ConfigError(f"handoff is_enabled must be a bool or callable, not {value!r}")
-    _arity(value, "handoff is_enabled", (0, 1, 2))
+    arity(value, "handoff is_enabled", (0, 1, 2))
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -330,10 +301,6 @@ def agent(
     )
 
 
-def _call(func: Callable[..., Any], label: str, allowed: tuple[int, ...], *args: Any) -> Any:
-    return func(*args[: _arity(func, label, allowed)])
-
-
 def resolve_instructions(agent: RealtimeAgent, ctx: RunContext) -> str:
     """The agent's instructions as a str: None gives ``""``; a callable is called with
     ``(ctx, agent)``, ``(ctx)`` or nothing, by its arity. Failures raise ConfigError."""
@@ -344,7 +311,7 @@ def resolve_instructions(agent: RealtimeAgent, ctx: RunContext) -> str:
         return value
     label = f"instructions of agent {agent.name!r}"
     try:
-        result = run_maybe_awaitable(_call(value, label, (0, 1, 2), ctx, agent), what=label)
+        result = run_maybe_awaitable(call_by_arity(value, label, (0, 1, 2), ctx, agent), what=label)
     except ConfigError:
         raise
     except Exception as err:
@@ -363,7 +330,7 @@ def _enabled(entry: Handoff, owner: RealtimeAgent, ctx: RunContext) -> bool:
         return entry.is_enabled
     label = f"is_enabled of handoff {entry.tool_name!r}"
     try:
-        result = _call(entry.is_enabled, label, (0, 1, 2), ctx, owner)
+        result = call_by_arity(entry.is_enabled, label, (0, 1, 2), ctx, owner)
     except Exception as err:
         raise ConfigError(f"{label} raised {type(err).__name__}: {err}") from err
     if not isinstance(result, bool):
@@ -402,7 +369,7 @@ def invoke_handoff(entry: Handoff, ctx: RunContext) -> RealtimeAgent:
     label = f"handoff {entry.tool_name!r}"
     try:
         if entry.on_invoke is not None:
-            run_maybe_awaitable(_call(entry.on_invoke, label, (0, 1), ctx), what=label)
+            run_maybe_awaitable(call_by_arity(entry.on_invoke, label, (0, 1), ctx), what=label)
         target = entry.agent if isinstance(entry.agent, RealtimeAgent) else entry.agent()
     except Exception as err:
         raise HandoffError(f"{label} failed: {type(err).__name__}: {err}") from err

@@ -31,10 +31,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..runtime.actor_pool import PoolStats, _Worker, _workers_by_thread
+from ..runtime.pooled_inbox import GUEST_BATCH, QUICK_S
 from .loop import ReactorLoop
 
 if TYPE_CHECKING:
-    from ..runtime.pooled_actor import PooledInbox
+    from ..runtime.pooled_inbox import PooledInbox
     from .connection import Connection
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ ACTOR_BATCH = 32
 """Messages one actor handles before the next one (or the sockets) get a turn."""
 ROUND_BATCHES = 64
 """Actor batches run between two looks at the sockets while work is queued."""
+MAX_GUESTS = 64
+"""Guest actors (of other pools, ``guest_runs``) run here after one batch at the most."""
 
 
 class Reactor:
@@ -62,6 +65,9 @@ class Reactor:
         self._woken = False
         self._worker = _Worker(self, name, spare=False)
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._guests: collections.deque[PooledInbox] = collections.deque()
+        """Actors of other pools told by the current batch that run here next (reactor
+        thread only)."""
         self._timer_ids = itertools.count()
         self._loop: ReactorLoop | None = None
 
@@ -112,6 +118,17 @@ class Reactor:
         with self._lock:
             self._runq.append(inbox)
             self._wake()
+
+    def host_guest(self, inbox: PooledInbox) -> bool:
+        """From a handler running here: run ``inbox``, an actor of a pool that opted in to
+        running where it is told (``guest_runs``), here right after the current batch, as
+        long as its batches stay quick. False on any other thread."""
+        worker = self._worker
+        if worker.busy_since is None or \
+                _workers_by_thread.get(threading.get_ident()) is not worker:
+            return False
+        self._guests.append(inbox)
+        return True
 
     def requeue(self, inbox: PooledInbox) -> None:
         """Put an actor that used up its batch at the back of the run queue."""
@@ -302,11 +319,35 @@ class Reactor:
             worker.busy_since = time.monotonic()
             try:
                 inbox.run_batch(ACTOR_BATCH)
+                if self._guests:
+                    self._run_guests()
             except Exception:  # run_batch handles actor failures; this is a bug
                 logger.exception("%s: unexpected error running %r", self.name, inbox)
             finally:
                 worker.busy_since = None
                 self._batches += 1
+
+    def _run_guests(self) -> None:
+        """Run the guest actors the batch told (and those they tell), a batch each, at most
+        :data:`MAX_GUESTS` of them; one whose batch takes over ``QUICK_S`` is marked slow and
+        from then on runs on its pool. What is left goes to the pools."""
+        guests = self._guests
+        for _ in range(MAX_GUESTS):
+            if not guests:
+                return
+            inbox = guests.popleft()
+            if inbox.slow:
+                inbox.to_pool()
+                continue
+            started = time.perf_counter()
+            inbox.run_guest_batch(GUEST_BATCH)
+            took = time.perf_counter() - started
+            if took > QUICK_S:
+                inbox.slow = True
+                logger.info("%s took %.1f ms on the reactor; it runs on its pool's workers "
+                            "from now on", inbox.actor_name, took * 1000)
+        while guests:
+            guests.popleft().to_pool()
 
 
 _reactor = Reactor()

@@ -32,7 +32,7 @@ from ..errors import ConfigError
 from .env_settings import int_from_env
 
 if TYPE_CHECKING:
-    from .pooled_actor import PooledInbox
+    from .pooled_inbox import PooledInbox
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ class Scheduler(Protocol):
     def attach(self) -> None: ...
     def detach(self) -> None: ...
     def schedule(self, inbox: PooledInbox) -> None: ...
+    def host_guest(self, inbox: PooledInbox) -> bool: ...
     def requeue(self, inbox: PooledInbox) -> None: ...
     def enter_blocking(self, worker: _Worker) -> None: ...
     def leave_blocking(self, worker: _Worker) -> None: ...
@@ -160,8 +161,13 @@ class ActorPool:
 
     # ------------------------------------------------------------------ scheduling
     def schedule(self, inbox: PooledInbox) -> None:
-        """Queue an actor that has messages; from a worker, it runs next on that worker."""
+        """Queue an actor that has messages; from a worker, it runs next on that worker. An
+        actor that opted in (``guest_runs``) told from another scheduler's thread (the
+        reactor) runs there, when that scheduler hosts it."""
         worker = current_worker()
+        if worker is not None and worker.pool is not self and inbox.guest_runs \
+                and not inbox.slow and worker.pool.host_guest(inbox):
+            return
         with self._lock:
             if worker is not None and worker.pool is self and worker.busy_since is not None:
                 bumped, worker.next = worker.next, inbox
@@ -175,6 +181,10 @@ class ActorPool:
             else:
                 self._runq.append(inbox)
                 self._wake_one()
+
+    def host_guest(self, inbox: PooledInbox) -> bool:
+        """A pool runs no other scheduler's actors as guests (its own run on its workers)."""
+        return False
 
     def requeue(self, inbox: PooledInbox) -> None:
         """Put an actor that used up its batch at the back of the run queue (called by the

@@ -24,7 +24,8 @@ import pykka
 from pykka import messages
 
 from realtime_actors.reactor.core import Reactor
-from realtime_actors.runtime.pooled_actor import PooledActor, _refuse
+from realtime_actors.runtime.pooled_actor import PooledActor
+from realtime_actors.runtime.pooled_inbox import refuse
 from realtime_actors.supervision._child import (
     ChildRecord,
     needs_watchdog,
@@ -32,19 +33,11 @@ from realtime_actors.supervision._child import (
     start_watchdog,
     tell_quietly,
 )
-from realtime_actors.supervision._stopping import (
-    ChildStopped,
-    StopSequencer,
-    StopTimedOut,
-    abandon,
-)
+from realtime_actors.supervision._stopping import ChildStopped, StopSequencer, StopTimedOut, abandon
 from realtime_actors.supervision._timers import Timers
 from realtime_actors.supervision.address import Address
 from realtime_actors.supervision.backoff import BackoffPolicy
-from realtime_actors.supervision.errors import (
-    SupervisionConfigError,
-    UnknownChildError,
-)
+from realtime_actors.supervision.errors import SupervisionConfigError, UnknownChildError
 from realtime_actors.supervision.spec import (
     ChildInfo,
     ChildSpec,
@@ -227,7 +220,7 @@ class Supervisor(PooledActor, Supervised):
             child.address._mark(ChildState.STOPPED)
         waiting, self._waiting = list(self._waiting), collections.deque()
         for envelope in waiting:
-            _refuse(envelope, self)
+            refuse(envelope, self)
         replies, self._stop_replies = self._stop_replies, []
         for reply in replies:
             if reply is not None:

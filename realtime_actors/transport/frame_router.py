@@ -68,8 +68,8 @@ class FrameRouter:
         if self._owner is not None:
             try:
                 owner = self._owner
-                # the owner decides (guest_may_handle) whether this thread may handle the batch
-                # itself while it is idle: the hot path for audio deltas, no user code here
+                # an owner on the reactor (the session) runs next on this thread; one on
+                # another pool decides (guest_may_handle) whether this thread may run it
                 tell_and_run(owner.current() if isinstance(owner, Address) else owner,
                              ModelEvents(tuple(events)))
             except pykka.ActorDeadError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pykka
@@ -172,5 +173,50 @@ def test_only_a_subscriber_that_opts_in_runs_on_the_reactor(subscriber: type[Qui
     else:
         assert not on_reactor, seen  # never, without opting in
     for ref in (reader, relay, target):
+        ref.stop(block=True, timeout=WAIT_S)
+    wait_gone(REACTOR.thread)
+
+
+class Teller(rt.PooledActor):
+    """A reactor actor (as the session) that tells its subscriber each message directly."""
+
+    actor_pool = REACTOR
+
+    def __init__(self, target: pykka.ActorRef[Any]) -> None:
+        super().__init__()
+        self.target = target
+
+    def on_receive(self, message: Any) -> Any:
+        self.target.tell(message)
+
+
+class SlowOnce(OptedIn):
+    """Opted in, but its first batch is not quick: the reactor sends it to its pool."""
+
+    def on_receive(self, message: Any) -> Any:
+        if message == 0:
+            time.sleep(0.01)  # a handler that overstays (what the 2 ms rule is about)
+        return super().on_receive(message)
+
+
+@pytest.mark.parametrize("subscriber", [OptedIn, Quick, SlowOnce],
+                         ids=["opted-in", "default", "slow"])
+def test_a_reactor_actor_hosts_only_quick_subscribers_that_opt_in(
+        subscriber: type[Quick]) -> None:
+    target = subscriber.start()
+    teller = Teller.start(target)
+    for i in range(30):
+        _idle(target)
+        teller.ask(i, timeout=WAIT_S)
+    seen = target.ask("seen", timeout=WAIT_S)
+    assert [m for m, _ in seen] == list(range(30))  # in order, wherever they ran
+    names = [name for _, name in seen]
+    if subscriber is OptedIn:
+        assert set(names) == {"test-reactor"}, names
+    elif subscriber is SlowOnce:
+        assert names[0] == "test-reactor" and "test-reactor" not in names[1:], names
+    else:
+        assert "test-reactor" not in names, names
+    for ref in (teller, target):
         ref.stop(block=True, timeout=WAIT_S)
     wait_gone(REACTOR.thread)
