@@ -10,9 +10,9 @@ is replaced by the supervisor, and the session restores the conversation on the 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-import attrs
 import pykka
 
 from ..durable.checkpointer import take_snapshot
@@ -30,6 +30,7 @@ from ..transport.messages import (
     ToolDone,
 )
 from ..transport.send_gauge import frames_cost, overflow_message
+from . import commands as cmd
 from . import events as ev
 from .core.effects import CancelTools, Effect, Emit, RunTool, Send
 from .core.session_core import SessionCore
@@ -37,24 +38,13 @@ from .state import SessionState
 
 logger = logging.getLogger(__name__)
 
-_SENDING = frozenset({"send_message", "send_audio", "send_raw_event"})
-"""Commands refused while the connection's outgoing buffer is over its high-water mark."""
-_CORE_COMMANDS = frozenset({*_SENDING, "update_session", "interrupt"})
-"""Commands carried out by the ``SessionCore`` method of the same name."""
+C = TypeVar("C", bound=cmd.SessionCommand)
 
 
-@attrs.frozen
-class Command:
-    """A user call on the session, sent with ``ask`` by the :class:`Session` handle."""
-
-    name: str
-    args: tuple[Any, ...] = ()
-    kwargs: dict[str, Any] = attrs.field(factory=dict)
-    reply: bool = True
-    """False for a ``tell``: nobody waits, so user-level errors become error events."""
-    prepaid: int = 0
-    """Bytes the handle already added to the send gauge when it admitted the call (a told
-    ``send_audio``): the frames it produces are not counted again."""
+def _entry(kind: type[C], handler: Callable[[C], Any]
+           ) -> tuple[type[cmd.SessionCommand], Callable[[Any], Any]]:
+    """A (command class, handler) pair, mypy checking that the handler takes that class."""
+    return kind, handler
 
 
 class QueueFullError(RealtimeError):
@@ -82,8 +72,8 @@ class SessionActor(PooledActor, Supervised):
             return self.core.events_call_user_code(message.events)
         if kind is ConnectionOpened:
             return self.core.settings_call_user_code()
-        if kind is Command:
-            return message.name == "update_session" and self.core.settings_call_user_code()
+        if kind is cmd.UpdateSession:
+            return self.core.settings_call_user_code()
         return False
 
     def __init__(self, state: SessionState, *, link: SupervisionLink | None = None) -> None:
@@ -96,7 +86,24 @@ class SessionActor(PooledActor, Supervised):
         self._executor = state.tools
         self._ws: pykka.ActorRef[Any] | None = None
         self._prepaid = 0
-        """Gauge bytes the command being handled brought along (see ``Command.prepaid``)."""
+        """Gauge bytes the command being handled brought along (see ``SendAudio.prepaid``)."""
+        core = self._via_core
+        self._handlers: dict[type[cmd.SessionCommand], Callable[[Any], Any]] = dict([
+            _entry(cmd.SendAudio, core(lambda c: self.core.send_audio(
+                c.pcm, commit=c.commit, respond=c.respond))),
+            _entry(cmd.SendMessage, core(lambda c: self.core.send_message(c.message))),
+            _entry(cmd.SendRawEvent, core(lambda c: self.core.send_raw_event(c.frame))),
+            _entry(cmd.UpdateSession, core(lambda c: self.core.update_session(c.settings))),
+            _entry(cmd.Interrupt, core(lambda c: self.core.interrupt(c.reason))),
+            _entry(cmd.Subscribe, self._subscribe),
+            _entry(cmd.Unsubscribe, self._unsubscribe),
+            _entry(cmd.GetHistory, lambda c: self.core.history.snapshot()),
+            _entry(cmd.GetCurrentAgent, lambda c: self.core.agent),
+            _entry(cmd.TakeSnapshot, lambda c: take_snapshot(self._state)),
+            _entry(cmd.Close, lambda c: self._end_session("closed")),
+            _entry(cmd.ReportOverflow, lambda c: self._report_overflow(c.name)),
+        ])
+        """The handler of each command class."""
 
     @property
     def core(self) -> SessionCore:
@@ -163,8 +170,8 @@ class SessionActor(PooledActor, Supervised):
             outcome = message.outcome
             self._apply(self.core.on_tool_outcome(outcome.call_id, outcome.output, outcome.ok,
                                                   error=outcome.error))
-        elif isinstance(message, Command):
-            self._prepaid = message.prepaid
+        elif isinstance(message, cmd.SessionCommand):
+            self._prepaid = message.prepaid if type(message) is cmd.SendAudio else 0
             try:
                 return self._run_command(message)
             finally:
@@ -182,7 +189,7 @@ class SessionActor(PooledActor, Supervised):
             logger.warning("SessionActor got an unexpected message: %r", type(message))
         return None
 
-    def _run_command(self, command: Command) -> Any:
+    def _run_command(self, command: cmd.SessionCommand) -> Any:
         if command.reply:
             return self._command(command)
         try:
@@ -253,41 +260,34 @@ class SessionActor(PooledActor, Supervised):
         self._end_session(text)
 
     # ------------------------------------------------------------------ commands
-    def _command(self, command: Command) -> Any:
-        name = command.name
-        if name in _CORE_COMMANDS:  # first: send_audio is the hot path
-            if command.reply and name in _SENDING and self._state.gauge.full():
+    def _command(self, command: cmd.SessionCommand) -> Any:
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise ValueError(f"unknown session command {type(command).__name__}")
+        return handler(command)
+
+    def _via_core(self, effects_of: Callable[[C], list[Effect]]) -> Callable[[C], None]:
+        """The handler of a command the ``SessionCore`` carries out (``effects_of``)."""
+        def handle(command: C) -> None:
+            label = command.label
+            if command.reply and type(command) in cmd.SENDING and self._state.gauge.full():
                 # (a told command was admitted by the handle already: never dropped here)
-                self._report_overflow(name)
-                raise QueueFullError(overflow_message(self._state.gauge, name))
-            effects = getattr(self.core, name)(*command.args, **command.kwargs)
+                self._report_overflow(label)
+                raise QueueFullError(overflow_message(self._state.gauge, label))
+            effects = effects_of(command)
             if not self._is_connected():
-                self._check_pending(effects, name)
+                self._check_pending(effects, label)
             self._apply(effects)
-            return None
-        if name == "subscribe":
-            ref = command.args[0]
-            if ref not in self._subscribers:
-                self._subscribers.append(ref)
-            return None
-        if name == "unsubscribe":
-            ref = command.args[0]
-            if ref in self._subscribers:
-                self._subscribers.remove(ref)
-            return None
-        if name == "history":
-            return self.core.history.snapshot()
-        if name == "current_agent":
-            return self.core.agent
-        if name == "snapshot":
-            return take_snapshot(self._state)
-        if name == "close":
-            self._end_session("closed")
-            return None
-        if name == "report_overflow":
-            self._report_overflow(*command.args)
-            return None
-        raise ValueError(f"unknown session command {name!r}")
+
+        return handle
+
+    def _subscribe(self, command: cmd.Subscribe) -> None:
+        if command.ref not in self._subscribers:
+            self._subscribers.append(command.ref)
+
+    def _unsubscribe(self, command: cmd.Unsubscribe) -> None:
+        if command.ref in self._subscribers:
+            self._subscribers.remove(command.ref)
 
     def _check_pending(self, effects: list[Effect], name: str) -> None:
         """Refuse a command whose frames would overflow the queue kept while disconnected."""

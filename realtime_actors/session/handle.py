@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeGuard, TypeVar, overload
 
+import attrs
 import numpy as np
 import pykka
 
@@ -28,7 +29,8 @@ from ..transport.auth import auth_headers, resolve_api_key
 from ..transport.send_gauge import append_cost, overflow_message
 from ..transport.tls import websocket_sslopt
 from ..transport.websocket_actor import ConnectOptions
-from .actor import Command, QueueFullError
+from . import commands as cmd
+from .actor import QueueFullError
 from .core.history import HistoryItem
 from .events import SessionEndedEvent, SessionEvent
 from .run_config import ModelConfig, RunConfig
@@ -66,13 +68,12 @@ class Session:
         self.close()
 
     # ------------------------------------------------------------------ calls
-    def _ask(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        command = Command(name, args, kwargs)
+    def _ask(self, command: cmd.SessionCommand) -> Any:
         return self._deliver(lambda: self._address.ask(command, timeout=self._ask_timeout_s))
 
-    def _tell(self, name: str, *args: Any, **kwargs: Any) -> None:
-        command = Command(name, args, kwargs, reply=False)
-        self._deliver(lambda: self._address.tell(command))
+    def _tell(self, command: cmd.SessionCommand) -> None:
+        told = attrs.evolve(command, reply=False)
+        self._deliver(lambda: self._address.tell(told))
 
     def _deliver(self, send: Callable[[], Any]) -> Any:
         """Run ``send`` against the session actor; while its supervisor restarts it, wait for
@@ -102,17 +103,17 @@ class Session:
         if not isinstance(listener, pykka.ActorRef):
             raise ConfigError(
                 f"subscribe() takes a pykka ActorRef, not {type(listener).__name__}")
-        self._ask("subscribe", listener)
+        self._ask(cmd.Subscribe(listener))
         self._sink.subscriber_added()
 
     def unsubscribe(self, listener: pykka.ActorRef[Any]) -> None:
         """Stop telling ``listener`` (idempotent)."""
-        self._ask("unsubscribe", listener)
+        self._ask(cmd.Unsubscribe(listener))
 
     def send_message(self, message: str | Mapping[str, Any]) -> None:
         """Send user text (or a full conversation item dict) and ask for a response
         (deferred while another response is active)."""
-        self._ask("send_message", message)
+        self._ask(cmd.SendMessage(message))
 
     def send_audio(self, audio: bytes | np.ndarray, *, commit: bool = False,
                    respond: bool | None = None) -> None:
@@ -130,14 +131,13 @@ class Session:
         pcm = to_pcm16_bytes(audio)
         gauge = self._tree.state.gauge
         if gauge.full():  # refused here, in the caller: nothing accepted is ever dropped
-            self._tell("report_overflow", "send_audio")
-            raise QueueFullError(overflow_message(gauge, "send_audio"))
+            self._tell(cmd.ReportOverflow(cmd.SendAudio.label))
+            raise QueueFullError(overflow_message(gauge, cmd.SendAudio.label))
         # admitted now: its bytes count from here, so a caller outrunning the session cannot
         # pile up audio anywhere on the way to the socket
         cost = append_cost(len(pcm)) if pcm else 0
         gauge.add(cost)
-        command = Command("send_audio", (pcm,), {"commit": commit, "respond": respond},
-                          reply=False, prepaid=cost)
+        command = cmd.SendAudio(pcm, commit, respond, reply=False, prepaid=cost)
         # when the session is idle, this thread runs it for this one command (journal, frame)
         # and hands the append to the connection on the reactor; else it queues
         try:
@@ -154,26 +154,26 @@ class Session:
 
     def send_raw_event(self, event: Mapping[str, Any]) -> None:
         """Send any client event as is (a bare ``response.create`` is deferred as usual)."""
-        self._ask("send_raw_event", event)
+        self._ask(cmd.SendRawEvent(event))
 
     def interrupt(self) -> None:
         """Cancel the current response and truncate its audio at the played position."""
-        self._ask("interrupt")
+        self._ask(cmd.Interrupt())
 
     def update_session(self, settings: SessionModelSettings) -> None:
         """Change session settings; overrides persist across handoffs."""
         if not isinstance(settings, SessionModelSettings):
             settings = SessionModelSettings.from_mapping(settings)
-        self._ask("update_session", settings)
+        self._ask(cmd.UpdateSession(settings))
 
     def history(self) -> tuple[HistoryItem, ...]:
         """The conversation history, in order."""
-        history: tuple[HistoryItem, ...] = self._ask("history")
+        history: tuple[HistoryItem, ...] = self._ask(cmd.GetHistory())
         return history
 
     def current_agent(self) -> RealtimeAgent:
         """The agent currently answering (changes on handoff)."""
-        agent: RealtimeAgent = self._ask("current_agent")
+        agent: RealtimeAgent = self._ask(cmd.GetCurrentAgent())
         return agent
 
     @property
@@ -184,7 +184,7 @@ class Session:
     def snapshot(self) -> SessionSnapshot:
         """A :class:`~realtime_actors.durable.SessionSnapshot` of the conversation now, from
         which ``rt.run(agent, resume=snapshot)`` carries on (here or in another process)."""
-        snapshot: SessionSnapshot = self._ask("snapshot")
+        snapshot: SessionSnapshot = self._ask(cmd.TakeSnapshot())
         return snapshot
 
     def checkpoint(self, timeout: float = 10.0) -> SessionSnapshot:
