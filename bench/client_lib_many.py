@@ -34,6 +34,7 @@ from common import (
 )
 
 import realtime_actors as rt
+from realtime_actors.runtime.tell import tell_if_alive
 
 logger = logging.getLogger("bench.lib_many")
 
@@ -137,7 +138,11 @@ class ReactorFeeder(rt.PooledActor):
 
     def _schedule(self) -> None:
         ref = self.actor_ref
-        rt.reactor().call_later(max(0.0, self.feed.delay()), lambda: ref.tell(_Tick()))
+
+        def tick() -> None:
+            tell_if_alive(ref, _Tick(), logger, "feeder stopped before its tick")
+
+        rt.reactor().call_later(max(0.0, self.feed.delay()), tick)
 
     def on_receive(self, message: Any) -> None:
         """Append every chunk that is due (as the thread feeder does when it wakes up late),

@@ -31,7 +31,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..runtime.actor_pool import PoolStats, _Worker, _workers_by_thread
-from ..runtime.pooled_inbox import GUEST_BATCH, QUICK_S
 from .loop import ReactorLoop
 
 if TYPE_CHECKING:
@@ -329,23 +328,13 @@ class Reactor:
 
     def _run_guests(self) -> None:
         """Run the guest actors the batch told (and those they tell), a batch each, at most
-        :data:`MAX_GUESTS` of them; one whose batch takes over ``QUICK_S`` is marked slow and
-        from then on runs on its pool. What is left goes to the pools."""
+        :data:`MAX_GUESTS` of them (see ``PooledInbox.run_as_guest``); what is left goes to
+        the pools."""
         guests = self._guests
         for _ in range(MAX_GUESTS):
             if not guests:
                 return
-            inbox = guests.popleft()
-            if inbox.slow:
-                inbox.to_pool()
-                continue
-            started = time.perf_counter()
-            inbox.run_guest_batch(GUEST_BATCH)
-            took = time.perf_counter() - started
-            if took > QUICK_S:
-                inbox.slow = True
-                logger.info("%s took %.1f ms on the reactor; it runs on its pool's workers "
-                            "from now on", inbox.actor_name, took * 1000)
+            guests.popleft().run_as_guest()
         while guests:
             guests.popleft().to_pool()
 

@@ -211,9 +211,25 @@ class PooledInbox:
         try:
             self._run_here(envelope)
             self._settle()  # what others queued meanwhile runs on the pool
-            _run_told_here(pool, guest)
+            _run_told_here(guest)
         finally:
             pool.leave_guest(guest)
+
+    def run_as_guest(self) -> None:
+        """On a thread outside the pool that this scheduled actor was told from: run a batch
+        here if the actor opted in and has been quick so far, else hand it to its pool. A
+        batch over :data:`QUICK_S` marks it slow: from then on it always runs on its pool, so
+        a handler that blocks holds up the host thread (the reactor) once, not again."""
+        if self.slow or not self.guest_runs:
+            self.to_pool()
+            return
+        started = time.perf_counter()
+        self.run_guest_batch(GUEST_BATCH)
+        took = time.perf_counter() - started
+        if took > QUICK_S:
+            self.slow = True
+            logger.info("%s took %.1f ms on %s; it runs on its pool's workers from now on",
+                        self.actor_name, took * 1000, threading.current_thread().name)
 
     def to_pool(self) -> None:
         """Hand a scheduled actor that a host thread will not run after all to its pool."""
@@ -255,25 +271,14 @@ class PooledInbox:
             self._helper.detach()
 
 
-def _run_told_here(pool: ActorPool, guest: _Worker) -> None:
-    """Run the actors the guest's handler told, here, while they are quick: a batch each, at
-    most :data:`GUEST_HOPS` of them. One whose batch takes over :data:`QUICK_S` is marked slow
-    and from then on always goes to the pool, so a handler that blocks holds up the calling
-    thread (the reactor) once, not again."""
+def _run_told_here(guest: _Worker) -> None:
+    """Run the actors the guest's handler told, here, while they are quick (see
+    :meth:`PooledInbox.run_as_guest`): a batch each, at most :data:`GUEST_HOPS` of them."""
     for _ in range(GUEST_HOPS):
         inbox, guest.next = guest.next, None
         if inbox is None:
             return
-        if inbox.slow or not inbox.guest_runs:
-            pool.requeue(inbox)
-            continue
-        started = time.perf_counter()
-        inbox.run_guest_batch(GUEST_BATCH)
-        took = time.perf_counter() - started
-        if took > QUICK_S:
-            inbox.slow = True
-            logger.info("%s took %.1f ms on a thread outside the pool; it runs on the pool's "
-                        "workers from now on", inbox.actor_name, took * 1000)
+        inbox.run_as_guest()
 
 
 def refuse(envelope: Any, actor: Any) -> None:

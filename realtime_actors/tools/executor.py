@@ -80,6 +80,16 @@ class _Job:
         )  # fmt: skip
 
 
+def _join_until(threads: list[threading.Thread], deadline: float) -> list[str]:
+    """Join ``threads`` until ``deadline`` (skipping the calling thread: a close may come from
+    an ``on_done`` callback); the names of those still alive."""
+    current = threading.current_thread()
+    for thread in threads:
+        if thread is not current:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    return sorted(t.name for t in threads if t.is_alive() and t is not current)
+
+
 def _error_output(error: BaseException) -> str:
     if isinstance(error, ToolError):
         return f"Error: {error}"
@@ -196,11 +206,7 @@ class ToolExecutor:
                 logger.warning("join() on a tool executor that is not closed; not waiting")
                 return False
             threads = [*self._threads, *([self._watchdog] if self._watchdog else [])]
-        current = threading.current_thread()
-        for thread in threads:
-            if thread is not current:
-                thread.join(max(0.0, deadline - time.monotonic()))
-        alive = sorted(t.name for t in threads if t.is_alive() and t is not current)
+        alive = _join_until(threads, deadline)
         if alive:
             logger.warning("tool threads still running after the executor closed: %s", alive)
         return not alive
@@ -219,10 +225,7 @@ class ToolExecutor:
         self.cancel_all()
         with self._lock:
             threads = list(self._threads)
-        current = threading.current_thread()  # shutdown may be called from an on_done callback
-        for thread in threads:
-            if thread is not current:
-                thread.join(max(0.0, deadline - time.monotonic()))
+        _join_until(threads, deadline)
         with self._lock:
             stuck = [job for job in self._running if job.state == _RUNNING]
             for job in stuck:
@@ -233,11 +236,7 @@ class ToolExecutor:
         for job in stuck:
             error = ToolCancelledError(f"tool call {job.name!r} cancelled: executor shut down")
             self._deliver(job, job.failed(error, f"Error: {error}", time.monotonic() - job.started))
-        if watchdog is not None:
-            if watchdog is not current:
-                watchdog.join(max(0.0, deadline - time.monotonic()))
-            threads.append(watchdog)
-        alive = sorted(t.name for t in threads if t.is_alive() and t is not current)
+        alive = _join_until([*threads, *([watchdog] if watchdog else [])], deadline)
         if alive:
             logger.warning("tool executor shut down with threads still running: %s", alive)
         return not alive
