@@ -13,16 +13,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
-import attrs
-
-from ...agents.agent import (
-    Handoff,
-    RealtimeAgent,
-    RunContext,
-    all_tool_definitions,
-    find_handoff,
-    resolve_instructions,
-)
+from ...agents.agent import RealtimeAgent, RunContext
 from ...agents.guardrails import GuardrailChecker
 from ...audio.playback import AudioDeliveryEstimator, PlaybackTracker
 from ...errors import AudioFormatError, ConfigError
@@ -30,14 +21,6 @@ from ...protocol import client_events as ce
 from ...protocol import item_builders as ib
 from ...protocol.audio_config import AudioFormat
 from ...protocol.server_events_misc import ServerErrorEvent
-from ...protocol.server_events_response import (
-    ResponseDoneEvent,
-    ResponseOutputAudioTranscriptDeltaEvent,
-    ResponseOutputAudioTranscriptDoneEvent,
-    ResponseOutputItemDoneEvent,
-    ResponseOutputTextDeltaEvent,
-    ResponseOutputTextDoneEvent,
-)
 from ...protocol.session_config import UNSET, SessionModelSettings
 from ...tools.function_tool import ToolContext
 from ...transport.reconnect import restore_items
@@ -48,12 +31,11 @@ from .events_map import ServerEventMapper
 from .history import History, item_from_wire
 from .input_journal import InputAudioJournal
 from .responses import ResponseTracker
+from .settings import effective_settings, server_creates_responses
 from .tool_calls import ToolCallsMixin
+from .user_code import events_call_user_code, settings_call_user_code
 
 logger = logging.getLogger(__name__)
-
-_GUARDED_DELTAS = (ResponseOutputAudioTranscriptDeltaEvent, ResponseOutputTextDeltaEvent)
-_GUARDED_DONES = (ResponseOutputAudioTranscriptDoneEvent, ResponseOutputTextDoneEvent)
 
 
 class SessionCore(ToolCallsMixin):
@@ -130,26 +112,8 @@ class SessionCore(ToolCallsMixin):
         return Send(frame)
 
     def effective_settings(self) -> SessionModelSettings:
-        """Run config, then the current agent (instructions, tools), then user overrides.
-
-        A forced ``tool_choice`` naming a tool the current agent lacks (typically a handoff
-        tool forced for the first agent) is dropped with a warning rather than sent stale.
-        """
-        agent_part = SessionModelSettings(
-            instructions=resolve_instructions(self.agent, self.context),
-            tools=tuple(all_tool_definitions(self.agent, self.context)),
-        )
-        layers = [self.run_config.model_settings]
-        if isinstance(self.agent.model_settings, SessionModelSettings):
-            layers.append(self.agent.model_settings)
-        layers += [agent_part, self.overrides]
-        try:
-            return _merge_all(layers)
-        except ConfigError as exc:
-            if "tool_choice" not in str(exc):
-                raise
-            logger.warning("dropping tool_choice for agent %r: %s", self.agent.name, exc)
-            return _merge_all([attrs.evolve(layer, tool_choice=UNSET) for layer in layers])
+        """Run config, then the current agent (instructions, tools), then user overrides."""
+        return effective_settings(self.agent, self.context, self.run_config, self.overrides)
 
     def session_update(self) -> Send:
         """The ``session.update`` for the current agent and settings (``model`` only in the
@@ -188,45 +152,15 @@ class SessionCore(ToolCallsMixin):
 
     # ------------------------------------------------------------------ user code
     def settings_call_user_code(self) -> bool:
-        """Whether :meth:`session_update` calls user code: the agent's dynamic instructions
-        or a handoff's ``is_enabled`` callable."""
-        agent = self.agent
-        return callable(agent.instructions) or any(
-            isinstance(h, Handoff) and not isinstance(h.is_enabled, bool)
-            for h in agent.handoffs)
+        """Whether :meth:`session_update` calls user code (dynamic instructions or handoffs)."""
+        return settings_call_user_code(self.agent)
 
     def events_call_user_code(self, events: Iterable[Any]) -> bool:
-        """Whether handling these server events, in order, may call user code: an output
-        guardrail that falls due on assistant text, or a handoff (its callbacks, its lazy
-        target, the next agent's dynamic settings) on a completed function call. Pure and
-        cheap: the session actor asks it for every batch to decide where it is handled."""
-        grown: dict[str, int] = {}
-        reset = False  # a response.done earlier in the batch resets the guardrails' state
-        for event in events:
-            kind = type(event)
-            if kind is ResponseDoneEvent:
-                reset = True
-            elif kind in _GUARDED_DELTAS or kind in _GUARDED_DONES:
-                response_id = event.response_id
-                if not isinstance(response_id, str) or response_id in self.tripped_responses:
-                    continue
-                if reset and self.guardrails.guardrails:
-                    return True  # (rare: not worth predicting exactly)
-                if kind in _GUARDED_DONES:
-                    due = self.guardrails.check_due(response_id, grown.get(response_id, 0),
-                                                    final=True)
-                else:
-                    grown[response_id] = grown.get(response_id, 0) + len(event.delta or "")
-                    due = self.guardrails.check_due(response_id, grown[response_id])
-                if due:
-                    return True
-            elif kind is ResponseOutputItemDoneEvent:
-                item = event.item
-                name = getattr(item, "name", None)
-                if (getattr(item, "type", None) == "function_call" and isinstance(name, str)
-                        and find_handoff(self.agent, name) is not None):
-                    return True
-        return False
+        """Whether handling these server events, in order, may call user code (a guardrail
+        falling due, a handoff). Pure and cheap: the session actor asks it for every batch to
+        decide where it is handled."""
+        return events_call_user_code(events, self.agent, self.guardrails,
+                                     self.tripped_responses)
 
     # ------------------------------------------------------------------ connection
     def on_connected(self, queued_item_ids: Collection[str | None] = (),
@@ -371,19 +305,9 @@ class SessionCore(ToolCallsMixin):
         return effects
 
     def server_creates_responses(self) -> bool:
-        """Whether server-side turn detection answers committed audio on its own (from the
-        settings layers that can set it: no dynamic instructions or tools are resolved, so
-        no user code runs)."""
-        layers = [self.run_config.model_settings]
-        if isinstance(self.agent.model_settings, SessionModelSettings):
-            layers.append(self.agent.model_settings)
-        turn = _merge_all([attrs.evolve(layer, tools=UNSET, tool_choice=UNSET)
-                           for layer in (*layers, self.overrides)]).turn_detection
-        if turn is None:
-            return False
-        if turn is UNSET:
-            return True  # the server default is server_vad with create_response
-        return turn.create_response is not False
+        """Whether server-side turn detection answers committed audio on its own (no user
+        code runs)."""
+        return server_creates_responses(self.agent, self.run_config, self.overrides)
 
     def send_raw_event(self, frame: Mapping[str, Any]) -> list[Effect]:
         """Any client event; a raw ``response.create`` goes through the deferral logic."""
@@ -482,9 +406,3 @@ class SessionCore(ToolCallsMixin):
         if settings.output_audio_format is not UNSET:
             self.estimator.set_audio_format(settings.output_audio_format.to_wire())
 
-
-def _merge_all(layers: list[SessionModelSettings]) -> SessionModelSettings:
-    merged = layers[0]
-    for layer in layers[1:]:
-        merged = merged.merge(layer)
-    return merged

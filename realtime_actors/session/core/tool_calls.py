@@ -6,15 +6,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from ...agents.agent import Handoff, RealtimeAgent, RunContext, find_handoff, find_tool
 from ...agents.guardrails import GuardrailChecker, GuardrailTrip
 from ...protocol import client_events as ce
-from ...protocol.session_config import UNSET
 from ...tools.function_tool import ToolContext, ToolTimeoutError
 from .. import events as ev
 from .effects import Effect, Emit, RunTool, Send
+from .settings import without_agent_scoped
 
 if TYPE_CHECKING:
     from ...protocol.session_config import SessionModelSettings
@@ -22,8 +20,6 @@ if TYPE_CHECKING:
     from .history import History
 
 logger = logging.getLogger(__name__)
-
-AGENT_SCOPED_FIELDS = ("instructions", "tools")
 
 
 class ToolCallsMixin:
@@ -124,9 +120,7 @@ class ToolCallsMixin:
             output = f"Error: handoff failed - {type(exc).__name__}: {exc}"
             return self.on_tool_done(call_id, name, arguments, output, ok=False)
         self.agent = target
-        self.overrides = attrs.evolve(
-            self.overrides, **{field: UNSET for field in AGENT_SCOPED_FIELDS}
-        )
+        self.overrides = without_agent_scoped(self.overrides)
         self.guardrails = GuardrailChecker(
             tuple(self.run_config.output_guardrails) + tuple(target.output_guardrails),
             debounce_chars=self.run_config.guardrail_debounce_chars,
