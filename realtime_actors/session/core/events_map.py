@@ -213,20 +213,14 @@ class ServerEventMapper:
                 return [core.error(f"invalid audio delta: {exc}", "protocol",
                                    code="invalid_audio", response_id=_str(event.response_id))]
         item_id, index = event.item_id, event.content_index or 0
-        key = (item_id, index)
-        if core.audio_item != key:
-            if event.response_id in core.tripped_responses:
-                return []
-            core.audio_item = key
-            core.audio_done = False
-        core.estimator.add_delta(item_id, index, len(data), core.clock())
+        if not core.audio.delta(item_id, index, len(data), event.response_id,
+                                core.tripped_responses):
+            return []
         return [Emit(ev.AudioEvent(data=data, item_id=item_id, content_index=index,
                                    response_id=_str(event.response_id)))]
 
     def on_audio_done(self, event: Any) -> list[Effect]:
-        core = self.core
-        if core.audio_item == (event.item_id, event.content_index or 0):
-            core.audio_done = True
+        self.core.audio.ended(event.item_id, event.content_index or 0)
         return [Emit(ev.AudioEndEvent(item_id=event.item_id,
                                       content_index=event.content_index or 0,
                                       response_id=_str(event.response_id)))]

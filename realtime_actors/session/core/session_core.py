@@ -15,7 +15,7 @@ from typing import Any
 
 from ...agents.agent import RealtimeAgent, RunContext
 from ...agents.guardrails import GuardrailChecker
-from ...audio.playback import AudioDeliveryEstimator, PlaybackTracker
+from ...audio.playback import PlaybackTracker
 from ...errors import AudioFormatError, ConfigError
 from ...protocol import client_events as ce
 from ...protocol import item_builders as ib
@@ -26,6 +26,7 @@ from ...tools.function_tool import ToolContext
 from ...transport.reconnect import restore_items
 from .. import events as ev
 from ..run_config import RunConfig
+from .audio_output import AudioOutput
 from .effects import CancelTools, Effect, Emit, Send
 from .events_map import ServerEventMapper
 from .history import History, item_from_wire
@@ -55,18 +56,13 @@ class SessionCore(ToolCallsMixin):
         self.overrides = SessionModelSettings()
         self.history = History()
         self.responses = ResponseTracker()
-        self.playback_tracker = playback_tracker
-        self.estimator = AudioDeliveryEstimator()
-        self.clock = clock
+        self.audio = AudioOutput(clock, playback_tracker)
         guardrails = tuple(run_config.output_guardrails) + tuple(agent.output_guardrails)
         self.guardrails = GuardrailChecker(
             guardrails, debounce_chars=run_config.guardrail_debounce_chars
         )
         self.connected = False
         self.closed = False
-        self.audio_item: tuple[str, int] | None = None
-        """(item_id, content_index) of the output audio being delivered, until interrupted."""
-        self.audio_done = True
         self.tripped_responses: set[str] = set()
         self.handled_calls: set[str] = set()
         self.running_tools: dict[str, ToolContext] = {}
@@ -122,7 +118,7 @@ class SessionCore(ToolCallsMixin):
         self.configured = True
         settings = self.effective_settings()
         self._configure_journal(settings)
-        self.follow_output_format(settings)
+        self.audio.follow_output_format(settings)
         tools = settings.tools if isinstance(settings.tools, tuple) else ()
         self.advertised_tools = frozenset(
             name for name in (getattr(t, "name", None) for t in tools) if isinstance(name, str))
@@ -234,20 +230,11 @@ class SessionCore(ToolCallsMixin):
             if item.status == "in_progress":
                 self.cut_items.add(item.item_id)
                 self.history.update(item.item_id, status="incomplete")
-        if self.audio_item is not None and not self.audio_done:
-            item_id, index = self.audio_item
-            effects.append(
-                Emit(
-                    ev.AudioInterruptedEvent(
-                        item_id=item_id,
-                        content_index=index,
-                        audio_end_ms=int(self.estimator.played_ms(self.clock())),
-                        reason="disconnected",
-                    )
-                )
-            )
-        self.audio_item = None
-        self.audio_done = True
+        cut = self.audio.disconnected()
+        if cut is not None:
+            effects.append(Emit(ev.AudioInterruptedEvent(
+                item_id=cut.item_id, content_index=cut.content_index,
+                audio_end_ms=cut.audio_end_ms, reason="disconnected")))
         self.resume_response = resume and (self.response_lost() or self.resume_response)
         self.responses.reset()
         self.response_items.clear()
@@ -338,32 +325,15 @@ class SessionCore(ToolCallsMixin):
 
     def truncate_audio(self, reason: ev.InterruptReason) -> list[Effect]:
         """Truncate the output audio being played, once, and emit AudioInterruptedEvent."""
-        if self.audio_item is None:
+        cut = self.audio.truncate()
+        if cut is None:
             return []
-        item_id, index = self.audio_item
-        self.audio_item = None
-        played = self.played_ms(item_id, index)
-        delivered = self.estimator.delivered_ms()
-        if self.audio_done and played >= delivered:
-            return []  # everything delivered was already played: nothing to cut
-        self.audio_done = True
         return [
-            self.send(ce.conversation_item_truncate(item_id, int(played), content_index=index)),
-            Emit(
-                ev.AudioInterruptedEvent(
-                    item_id=item_id, content_index=index, audio_end_ms=int(played), reason=reason
-                )
-            ),
+            self.send(ce.conversation_item_truncate(cut.item_id, cut.audio_end_ms,
+                                                    content_index=cut.content_index)),
+            Emit(ev.AudioInterruptedEvent(item_id=cut.item_id, content_index=cut.content_index,
+                                          audio_end_ms=cut.audio_end_ms, reason=reason)),
         ]
-
-    def played_ms(self, item_id: str, content_index: int) -> float:
-        """Playback position: the application's tracker if it reported this item, else an
-        estimate from the audio delivered and the time elapsed."""
-        if self.playback_tracker is not None:
-            state = self.playback_tracker.state()
-            if state is not None and state.item_id == item_id:
-                return min(state.played_ms, self.estimator.delivered_ms())
-        return self.estimator.played_ms(self.clock())
 
     def close(self) -> list[Effect]:
         """Stop everything the session runs."""
@@ -399,10 +369,4 @@ class SessionCore(ToolCallsMixin):
         if self.history.upsert(item, previous_item_id):  # a new item is stored as given
             return [Emit(ev.HistoryAddedEvent(item=item))]
         return [Emit(ev.HistoryUpdatedEvent(history=self.history.snapshot()))]
-
-    def follow_output_format(self, settings: SessionModelSettings) -> None:
-        """Count delivered audio in the session's output format (``audio/pcmu`` is 8 bytes
-        per ms, not PCM16's 48), so truncation positions stay right in G.711 sessions."""
-        if settings.output_audio_format is not UNSET:
-            self.estimator.set_audio_format(settings.output_audio_format.to_wire())
 
