@@ -37,7 +37,7 @@ def capture_snapshot(state: SessionState, session_id: str, sequence: int) -> Ses
     kept: list[HistoryItem] = []
     unanswered: set[str] = set()
     for item in items:
-        if item.item_id in core.cut_items or item.status == "in_progress":
+        if item.item_id in core.conversation.cut_items or item.status == "in_progress":
             owed = True
         elif item.type == "function_call" and item.call_id not in answered:
             unanswered.add(item.call_id or "")
@@ -46,7 +46,7 @@ def capture_snapshot(state: SessionState, session_id: str, sequence: int) -> Ses
             kept.append(item)
     kept_ids = {item.item_id for item in kept}
     pending: dict[str, dict[str, Any]] = {}
-    frames = [*core.unconfirmed.values(), *state.outbox]
+    frames = [*core.conversation.unconfirmed.values(), *state.outbox]
     for n, frame in enumerate(frames):
         kind = frame.get("type")
         if kind == "response.create":

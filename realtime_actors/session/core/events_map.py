@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ...errors import AudioFormatError
 from ...protocol.server_events_base import SERVER_EVENT_TYPES, UnknownServerEvent
 from .. import events as ev
-from .effects import Effect, Emit
+from .effects import Effect, Emit, error
 
 if TYPE_CHECKING:
     from .session_core import SessionCore
@@ -102,7 +102,7 @@ class ServerEventMapper:
         code = _str(getattr(err, "code", None))
         client_event_id = _str(getattr(err, "event_id", None))
         effects: list[Effect] = [
-            core.error(
+            error(
                 _str(getattr(err, "message", None)) or "server error",
                 "server",
                 code=code,
@@ -139,14 +139,14 @@ class ServerEventMapper:
         effects: list[Effect] = []
         if status == "failed":
             details = getattr(response, "status_details", None)
-            error = getattr(details, "error", None)
-            code = _str(getattr(error, "code", None))
-            message = _str(getattr(error, "message", None)) or (
+            err = getattr(details, "error", None)
+            code = _str(getattr(err, "code", None))
+            message = _str(getattr(err, "message", None)) or (
                 f"response failed ({code})" if code else "response failed"
             )
-            effects.append(core.error(message, "response", code=code,
-                                      type=_str(getattr(error, "type", None)),
-                                      response_id=response_id))
+            effects.append(error(message, "response", code=code,
+                                 type=_str(getattr(err, "type", None)),
+                                 response_id=response_id))
         if response_id is not None:
             core.guardrails.reset(response_id)
             core.response_items.pop(response_id, None)
@@ -178,7 +178,7 @@ class ServerEventMapper:
             items = core.response_items.get(_str(event.response_id) or "")
             if items is not None:
                 items[item_id] = True
-            effects = core.upsert_item(getattr(item, "raw", None))
+            effects = core.conversation.upsert(getattr(item, "raw", None))
         if getattr(item, "type", None) != "function_call":
             return effects
         if status not in (None, "completed"):
@@ -187,9 +187,8 @@ class ServerEventMapper:
         if not call_id or not name:
             logger.warning("function_call item %s without call_id or name: not run",
                            _str(getattr(item, "id", None)))
-            effects.append(self.core.error("function_call item without call_id or name",
-                                           "protocol", code="invalid_item",
-                                           response_id=_str(event.response_id)))
+            effects.append(error("function_call item without call_id or name", "protocol",
+                                 code="invalid_item", response_id=_str(event.response_id)))
             return effects
         return effects + self.core.on_function_call(call_id, name, _str(item.arguments) or "")
 
@@ -210,8 +209,8 @@ class ServerEventMapper:
             except AudioFormatError as exc:
                 logger.warning("dropping output audio delta of item %s (response %s): %s",
                                event.item_id, event.response_id, exc)
-                return [core.error(f"invalid audio delta: {exc}", "protocol",
-                                   code="invalid_audio", response_id=_str(event.response_id))]
+                return [error(f"invalid audio delta: {exc}", "protocol",
+                              code="invalid_audio", response_id=_str(event.response_id))]
         item_id, index = event.item_id, event.content_index or 0
         if not core.audio.delta(item_id, index, len(data), event.response_id,
                                 core.tripped_responses):
@@ -252,8 +251,7 @@ class ServerEventMapper:
         field = "text" if event.type == "response.output_text.done" else "transcript"
         effects: list[Effect] = [Emit(ev.TranscriptCompletedEvent(
             item_id=event.item_id, transcript=text, role="assistant"))]
-        if core.history.update(event.item_id, **{field: text}) is not None:
-            effects.append(Emit(ev.HistoryUpdatedEvent(history=core.history.snapshot())))
+        effects += core.conversation.update(event.item_id, **{field: text})
         response_id = _str(event.response_id)
         if response_id is not None and response_id not in core.tripped_responses:
             effects.extend(core.on_guardrail_trips(core.guardrails.finish(response_id)))
@@ -263,20 +261,14 @@ class ServerEventMapper:
     def on_item(self, event: Any) -> list[Effect]:
         item = getattr(event, "item", None)
         raw = getattr(item, "raw", None)
-        return self.core.upsert_item(raw, _str(getattr(event, "previous_item_id", None)))
+        return self.core.conversation.upsert(raw, _str(getattr(event, "previous_item_id", None)))
 
     def on_item_deleted(self, event: Any) -> list[Effect]:
-        core = self.core
-        core.journal.transcript_known(event.item_id)
-        if core.history.delete(event.item_id):
-            return [Emit(ev.HistoryUpdatedEvent(history=core.history.snapshot()))]
-        return []
+        self.core.journal.transcript_known(event.item_id)
+        return self.core.conversation.delete(event.item_id)
 
     def on_item_truncated(self, event: Any) -> list[Effect]:
-        core = self.core
-        if core.history.update(event.item_id, truncated_at_ms=event.audio_end_ms) is None:
-            return []
-        return [Emit(ev.HistoryUpdatedEvent(history=core.history.snapshot()))]
+        return self.core.conversation.update(event.item_id, truncated_at_ms=event.audio_end_ms)
 
     def on_input_delta(self, event: Any) -> list[Effect]:
         return [Emit(ev.TranscriptDeltaEvent(item_id=event.item_id, delta=event.delta or "",
@@ -289,13 +281,11 @@ class ServerEventMapper:
             core.journal.transcript_known(event.item_id)
         effects: list[Effect] = [Emit(ev.TranscriptCompletedEvent(
             item_id=event.item_id, transcript=transcript, role="user"))]
-        if core.history.update(event.item_id, transcript=transcript) is not None:
-            effects.append(Emit(ev.HistoryUpdatedEvent(history=core.history.snapshot())))
-        return effects
+        return effects + core.conversation.update(event.item_id, transcript=transcript)
 
     def on_input_failed(self, event: Any) -> list[Effect]:
         err = event.error
-        return [self.core.error(
+        return [error(
             _str(getattr(err, "message", None)) or "input audio transcription failed",
             "transcription", code=_str(getattr(err, "code", None)),
             type=_str(getattr(err, "type", None)))]

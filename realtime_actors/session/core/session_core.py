@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
@@ -18,18 +17,17 @@ from ...agents.guardrails import GuardrailChecker
 from ...audio.playback import PlaybackTracker
 from ...errors import AudioFormatError, ConfigError
 from ...protocol import client_events as ce
-from ...protocol import item_builders as ib
 from ...protocol.audio_config import AudioFormat
 from ...protocol.server_events_misc import ServerErrorEvent
 from ...protocol.session_config import UNSET, SessionModelSettings
 from ...tools.function_tool import ToolContext
-from ...transport.reconnect import restore_items
 from .. import events as ev
 from ..run_config import RunConfig
 from .audio_output import AudioOutput
+from .conversation import Conversation
 from .effects import CancelTools, Effect, Emit, Send
 from .events_map import ServerEventMapper
-from .history import History, item_from_wire
+from .history import History
 from .input_journal import InputAudioJournal
 from .responses import ResponseTracker
 from .settings import effective_settings, server_creates_responses
@@ -54,7 +52,7 @@ class SessionCore(ToolCallsMixin):
         self.run_config = run_config
         self.context = RunContext(context=run_config.context)
         self.overrides = SessionModelSettings()
-        self.history = History()
+        self.conversation = Conversation()
         self.responses = ResponseTracker()
         self.audio = AudioOutput(clock, playback_tracker)
         guardrails = tuple(run_config.output_guardrails) + tuple(agent.output_guardrails)
@@ -73,11 +71,6 @@ class SessionCore(ToolCallsMixin):
         """Tool names of the last ``session.update``: a handoff the model calls must be one."""
         self.connections = 0
         """How many connections this session has opened (more than one after a reconnect)."""
-        self.unconfirmed: dict[str, dict[str, Any]] = {}
-        """Items we created that the server has not acknowledged yet, by item id: re-sent on
-        the next connection if the current one is lost first."""
-        self.cut_items: set[str] = set()
-        """Output items a dropped connection cut off: not restored (the response is redone)."""
         self.resume_response = False
         self.expiring = False
         self.journal = InputAudioJournal(run_config.replay_audio_limit)
@@ -88,6 +81,11 @@ class SessionCore(ToolCallsMixin):
         """A committed user turn that server VAD will answer, and no response started yet."""
         self._ids = itertools.count(1)
         self._mapper = ServerEventMapper(self)
+
+    @property
+    def history(self) -> History:
+        """The conversation's history."""
+        return self.conversation.history
 
     # ------------------------------------------------------------------ helpers
     def next_event_id(self) -> str:
@@ -101,10 +99,8 @@ class SessionCore(ToolCallsMixin):
         acknowledges it, so a connection lost in between loses nothing.
         """
         frame.setdefault("event_id", self.next_event_id())
-        if frame.get("type") == "conversation.item.create" and isinstance(frame.get("item"), dict):
-            item = frame["item"] = dict(frame["item"])
-            item_id = item.setdefault("id", f"item_{uuid.uuid4().hex[:24]}")
-            self.unconfirmed[item_id] = frame
+        if frame.get("type") == "conversation.item.create":
+            self.conversation.track(frame)
         return Send(frame)
 
     def effective_settings(self) -> SessionModelSettings:
@@ -142,10 +138,6 @@ class SessionCore(ToolCallsMixin):
             return [Send(ce.response_create(event_id=event_id))]
         return []
 
-    def error(self, message: str, source: ev.ErrorSource, **fields: Any) -> Emit:
-        """An ErrorEvent effect."""
-        return Emit(ev.ErrorEvent(message=message, source=source, **fields))
-
     # ------------------------------------------------------------------ user code
     def settings_call_user_code(self) -> bool:
         """Whether :meth:`session_update` calls user code (dynamic instructions or handoffs)."""
@@ -173,28 +165,7 @@ class SessionCore(ToolCallsMixin):
         if self.connections == 1:
             return effects
         journal = self.journal
-        # output items the drop cut mid-way are not part of the conversation any more (the
-        # response that carried them is redone)
-        dropped = [item_id for item_id in self.cut_items if self.history.delete(item_id)]
-        self.cut_items.clear()
-        if dropped:
-            effects.append(Emit(ev.HistoryUpdatedEvent(history=self.history.snapshot())))
-        restored = restore_items(self.history.snapshot(), audio=journal.turn_audio)
-        # committed turns the lost connection never confirmed with an item
-        restored += [ib.user_audio_item(audio, item_id=item_id)
-                     for item_id in journal.turn_audio_ids()
-                     if item_id not in self.history
-                     and (audio := journal.turn_audio(item_id)) is not None]
-        for item in restored:
-            effects.append(Send(ce.conversation_item_create(item,
-                                                            event_id=self.next_event_id())))
-        resent = 0
-        for item_id, frame in list(self.unconfirmed.items()):
-            if item_id in self.history:
-                del self.unconfirmed[item_id]  # restored above
-            elif item_id not in queued_item_ids:
-                effects.append(Send(dict(frame, event_id=self.next_event_id())))
-                resent += 1
+        effects += self.conversation.restore(journal, queued_item_ids, self.next_event_id)
         # the input audio the lost connection never acknowledged, before what is queued
         skip = frozenset(e for e in queued_event_ids if e is not None)
         replay_ids: list[str] = []
@@ -204,8 +175,8 @@ class SessionCore(ToolCallsMixin):
             effects.append(self.send(frame))
             replay_ids.append(frame["event_id"])
         journal.restart(skip, replay_ids)
-        logger.info("restored %d items, re-sent %d and replayed %d audio frames on "
-                    "connection %d", len(restored), resent, len(replay_ids), self.connections)
+        logger.info("replayed %d input audio frames on connection %d", len(replay_ids),
+                    self.connections)
         return effects
 
     def resume_after_restore(self) -> list[Effect]:
@@ -226,10 +197,7 @@ class SessionCore(ToolCallsMixin):
             agent = self.response_agent.pop(response_id, None) or self.agent
             effects.append(Emit(ev.AgentEndEvent(agent=agent, response_id=response_id,
                                                  status="interrupted")))
-        for item in self.history.snapshot():
-            if item.status == "in_progress":
-                self.cut_items.add(item.item_id)
-                self.history.update(item.item_id, status="incomplete")
+        self.conversation.cut_off()
         cut = self.audio.disconnected()
         if cut is not None:
             effects.append(Emit(ev.AudioInterruptedEvent(
@@ -356,17 +324,4 @@ class SessionCore(ToolCallsMixin):
         if self.run_config.raw_events:
             effects.append(Emit(ev.RawModelEvent(event=event)))
         return effects
-
-    def upsert_item(self, wire_item: Mapping[str, Any] | None,
-                    previous_item_id: str | None = None) -> list[Effect]:
-        """Record a server item in the history and emit Added or Updated."""
-        if not isinstance(wire_item, Mapping):
-            return []
-        item = item_from_wire(wire_item)
-        if item is None:
-            return [self.error("conversation item without id or type", "protocol")]
-        self.unconfirmed.pop(item.item_id, None)
-        if self.history.upsert(item, previous_item_id):  # a new item is stored as given
-            return [Emit(ev.HistoryAddedEvent(item=item))]
-        return [Emit(ev.HistoryUpdatedEvent(history=self.history.snapshot()))]
 

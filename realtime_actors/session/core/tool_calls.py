@@ -12,12 +12,13 @@ from ...protocol import client_events as ce
 from ...tools.function_tool import ToolContext, ToolTimeoutError
 from .. import events as ev
 from .effects import Effect, Emit, RunTool, Send
+from .effects import error as error_event
 from .settings import without_agent_scoped
 
 if TYPE_CHECKING:
     from ...protocol.session_config import SessionModelSettings
     from ..run_config import RunConfig
-    from .history import History
+    from .conversation import Conversation
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class ToolCallsMixin:
     context: RunContext
     overrides: SessionModelSettings
     guardrails: GuardrailChecker
-    history: History
+    conversation: Conversation
     closed: bool
     handled_calls: set[str]
     advertised_tools: frozenset[str]
@@ -43,7 +44,6 @@ class ToolCallsMixin:
         def send(self, frame: dict[str, Any]) -> Send: ...
         def session_update(self) -> Send: ...
         def request_response(self) -> list[Effect]: ...
-        def error(self, message: str, source: ev.ErrorSource, **fields: Any) -> Emit: ...
         def truncate_audio(self, reason: ev.InterruptReason) -> list[Effect]: ...
 
     # ------------------------------------------------------------------ tools
@@ -53,8 +53,7 @@ class ToolCallsMixin:
         if call_id in self.handled_calls:
             return []
         self.handled_calls.add(call_id)
-        if any(item.type == "function_call_output" and item.call_id == call_id
-               for item in self.history.snapshot()):
+        if self.conversation.has_output(call_id):
             logger.info("function call %s already has its output; not run again", call_id)
             return []
         agent = self.agent
@@ -93,7 +92,7 @@ class ToolCallsMixin:
         effects = self.on_tool_done(call_id, name, arguments, output, ok)
         if not ok and not self.closed:
             code = "tool_timeout" if isinstance(error, ToolTimeoutError) else "tool_error"
-            effects.insert(1, self.error(f"tool {name!r} failed: {output}", "tool", code=code))
+            effects.insert(1, error_event(f"tool {name!r} failed: {output}", "tool", code=code))
         return effects
 
     def on_tool_done(self, call_id: str, name: str, arguments: str, output: str,
