@@ -33,7 +33,7 @@ def capture_snapshot(state: SessionState, session_id: str, sequence: int) -> Ses
     core = state.core
     items = core.history.snapshot()
     answered = {i.call_id for i in items if i.type == "function_call_output"}
-    owed = bool(core.resume_response or core.response_lost())
+    owed = bool(core.responses.resume or core.responses.lost())
     kept: list[HistoryItem] = []
     unanswered: set[str] = set()
     for item in items:
@@ -86,7 +86,7 @@ def restore_snapshot(state: SessionState, snapshot: SessionSnapshot,
     core.handled_calls.update(snapshot.handled_calls)
     # the snapshot's session had a connection before: the first one here restores
     core.connections = 1
-    core.resume_response = snapshot.response_owed
+    core.responses.owe(snapshot.response_owed)
     for frame in snapshot.pending:
         state.outbox.append(core.send(dict(frame)).frame)
 

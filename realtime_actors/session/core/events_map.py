@@ -122,13 +122,9 @@ class ServerEventMapper:
         response = event.response
         response_id = _str(getattr(response, "id", None))
         in_default = getattr(response, "conversation_id", "auto") is not None
-        core.responses.on_created(response_id, in_default)
+        core.responses.on_created(response_id, in_default, core.agent)
         if not in_default:
             return []
-        core.unanswered_turn = False
-        if response_id:
-            core.response_agent[response_id] = core.agent
-            core.response_items[response_id] = {}
         return [Emit(ev.AgentStartEvent(agent=core.agent, response_id=response_id))]
 
     def on_response_done(self, event: Any) -> list[Effect]:
@@ -149,20 +145,18 @@ class ServerEventMapper:
                                  response_id=response_id))
         if response_id is not None:
             core.guardrails.reset(response_id)
-            core.response_items.pop(response_id, None)
-        agent = core.response_agent.pop(response_id, None) if response_id else None
-        if agent is not None or response_id is None:
-            effects.append(Emit(ev.AgentEndEvent(agent=agent or core.agent, response_id=response_id,
+        ended = core.responses.on_done(response_id)
+        if ended.agent is not None or response_id is None:
+            effects.append(Emit(ev.AgentEndEvent(agent=ended.agent or core.agent,
+                                                 response_id=response_id,
                                                  status=ev.response_status(status))))
-        if core.responses.on_done(response_id):
+        if ended.send_deferred:
             effects.extend(core.request_response())
         return effects
 
     def on_output_item_added(self, event: Any) -> list[Effect]:
-        items = self.core.response_items.get(_str(event.response_id) or "")
-        item_id = _str(getattr(event.item, "id", None))
-        if items is not None and item_id is not None:
-            items.setdefault(item_id, False)
+        self.core.responses.item_added(_str(event.response_id),
+                                       _str(getattr(event.item, "id", None)))
         return []
 
     def on_output_item_done(self, event: Any) -> list[Effect]:
@@ -175,9 +169,7 @@ class ServerEventMapper:
         effects: list[Effect] = []
         item_id = _str(getattr(item, "id", None))
         if status in (None, "completed") and item_id is not None:
-            items = core.response_items.get(_str(event.response_id) or "")
-            if items is not None:
-                items[item_id] = True
+            core.responses.item_done(_str(event.response_id), item_id)
             effects = core.conversation.upsert(getattr(item, "raw", None))
         if getattr(item, "type", None) != "function_call":
             return effects
@@ -213,7 +205,7 @@ class ServerEventMapper:
                               code="invalid_audio", response_id=_str(event.response_id))]
         item_id, index = event.item_id, event.content_index or 0
         if not core.audio.delta(item_id, index, len(data), event.response_id,
-                                core.tripped_responses):
+                                core.responses.tripped):
             return []
         return [Emit(ev.AudioEvent(data=data, item_id=item_id, content_index=index,
                                    response_id=_str(event.response_id)))]
@@ -239,7 +231,7 @@ class ServerEventMapper:
     def _guard(self, event: Any) -> list[Effect]:
         core = self.core
         response_id = _str(event.response_id)
-        if response_id is None or response_id in core.tripped_responses:
+        if response_id is None or response_id in core.responses.tripped:
             return []
         return core.on_guardrail_trips(core.guardrails.feed(response_id, event.delta or ""))
 
@@ -253,7 +245,7 @@ class ServerEventMapper:
             item_id=event.item_id, transcript=text, role="assistant"))]
         effects += core.conversation.update(event.item_id, **{field: text})
         response_id = _str(event.response_id)
-        if response_id is not None and response_id not in core.tripped_responses:
+        if response_id is not None and response_id not in core.responses.tripped:
             effects.extend(core.on_guardrail_trips(core.guardrails.finish(response_id)))
         return effects
 
@@ -303,7 +295,7 @@ class ServerEventMapper:
     def on_committed(self, event: Any) -> list[Effect]:
         core = self.core
         if core.journal.committed(event.item_id) and core.server_creates_responses():
-            core.unanswered_turn = True  # server VAD answers it: until then, a drop loses it
+            core.responses.turn_committed()  # server VAD answers it: until then, a drop loses it
         return []
 
     def on_timeout_triggered(self, event: Any) -> list[Effect]:

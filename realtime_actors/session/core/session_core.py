@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from ...agents.agent import RealtimeAgent, RunContext
-from ...agents.guardrails import GuardrailChecker
+from ...agents.guardrails import GuardrailChecker, GuardrailTrip
 from ...audio.playback import PlaybackTracker
 from ...errors import AudioFormatError, ConfigError
 from ...protocol import client_events as ce
@@ -61,24 +61,17 @@ class SessionCore(ToolCallsMixin):
         )
         self.connected = False
         self.closed = False
-        self.tripped_responses: set[str] = set()
         self.handled_calls: set[str] = set()
         self.running_tools: dict[str, ToolContext] = {}
         self.tool_calls: dict[str, tuple[str, str]] = {}
         self.configured = False
-        self.response_agent: dict[str, RealtimeAgent] = {}
         self.advertised_tools: frozenset[str] = frozenset()
         """Tool names of the last ``session.update``: a handoff the model calls must be one."""
         self.connections = 0
         """How many connections this session has opened (more than one after a reconnect)."""
-        self.resume_response = False
         self.expiring = False
         self.journal = InputAudioJournal(run_config.replay_audio_limit)
         """Input audio the server has not acknowledged yet (replayed after a drop)."""
-        self.response_items: dict[str, dict[str, bool]] = {}
-        """Output items of each active response: item id -> arrived complete."""
-        self.unanswered_turn = False
-        """A committed user turn that server VAD will answer, and no response started yet."""
         self._ids = itertools.count(1)
         self._mapper = ServerEventMapper(self)
 
@@ -148,7 +141,7 @@ class SessionCore(ToolCallsMixin):
         falling due, a handoff). Pure and cheap: the session actor asks it for every batch to
         decide where it is handled."""
         return events_call_user_code(events, self.agent, self.guardrails,
-                                     self.tripped_responses)
+                                     self.responses.tripped)
 
     # ------------------------------------------------------------------ connection
     def on_connected(self, queued_item_ids: Collection[str | None] = (),
@@ -182,8 +175,7 @@ class SessionCore(ToolCallsMixin):
     def resume_after_restore(self) -> list[Effect]:
         """After the restore and the queued calls: redo the response the drop cut off, unless
         a queued call already asked for one."""
-        resume, self.resume_response = self.resume_response, False
-        if resume and not self.responses.busy:
+        if self.responses.take_resume() and not self.responses.busy:
             return self.request_response()
         return []
 
@@ -192,35 +184,17 @@ class SessionCore(ToolCallsMixin):
         reported as interrupted and (``resume``) redone on the next connection."""
         self.connected = False
         self.configured = False
-        effects: list[Effect] = []
-        for response_id in sorted(self.responses.active_ids):
-            agent = self.response_agent.pop(response_id, None) or self.agent
-            effects.append(Emit(ev.AgentEndEvent(agent=agent, response_id=response_id,
-                                                 status="interrupted")))
+        effects: list[Effect] = [
+            Emit(ev.AgentEndEvent(agent=agent or self.agent, response_id=response_id,
+                                  status="interrupted"))
+            for response_id, agent in self.responses.on_disconnected(resume)]
         self.conversation.cut_off()
         cut = self.audio.disconnected()
         if cut is not None:
             effects.append(Emit(ev.AudioInterruptedEvent(
                 item_id=cut.item_id, content_index=cut.content_index,
                 audio_end_ms=cut.audio_end_ms, reason="disconnected")))
-        self.resume_response = resume and (self.response_lost() or self.resume_response)
-        self.responses.reset()
-        self.response_items.clear()
         return effects
-
-    def response_lost(self) -> bool:
-        """Whether the drop lost a response the conversation still needs: one requested and
-        not started, one with an output item cut mid-way (or none yet), or the answer server
-        VAD owed a committed turn. A response whose items all arrived complete is kept as it
-        is (a function call among them is answered by its tool's output)."""
-        tracker = self.responses
-        if tracker.pending or tracker.create_in_flight is not None or self.unanswered_turn:
-            return True
-        for response_id in tracker.active_ids:
-            items = self.response_items.get(response_id)
-            if not items or not all(items.values()):
-                return True
-        return False
 
     # ------------------------------------------------------------------ user commands
     def send_message(self, message: str | Mapping[str, Any]) -> list[Effect]:
@@ -309,6 +283,23 @@ class SessionCore(ToolCallsMixin):
         for ctx in self.running_tools.values():
             ctx.cancelled.set()
         return [CancelTools()]
+
+    # ------------------------------------------------------------------ guardrails
+    def on_guardrail_trips(self, trips: list[GuardrailTrip]) -> list[Effect]:
+        """A guardrail tripped: cancel the response, emit the event, tell the model."""
+        effects: list[Effect] = []
+        for trip in trips:
+            if not self.responses.trip(trip.response_id):
+                continue
+            effects.append(self.send(ce.response_cancel()))
+            effects.extend(self.truncate_audio("guardrail"))
+            effects.append(Emit(ev.GuardrailTrippedEvent(
+                guardrail_name=trip.guardrail_name, response_id=trip.response_id,
+                text=trip.text, info=trip.info)))
+            note = f"The previous response was stopped by the output guardrail " \
+                   f"'{trip.guardrail_name}'" + (f": {trip.info}" if trip.info else ".")
+            effects.append(self.send(ce.conversation_item_create(ce.system_text_item(note))))
+        return effects
 
     # ------------------------------------------------------------------ server events
     def on_server_event(self, event: Any) -> list[Effect]:

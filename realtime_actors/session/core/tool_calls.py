@@ -1,4 +1,4 @@
-"""Tool calls, handoffs and guardrail trips of :class:`~realtime_actors.session.core.session_core.
+"""Tool calls and handoffs of :class:`~realtime_actors.session.core.session_core.
 SessionCore` (a mixin: the state lives on the core; pure, no I/O)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ...agents.agent import Handoff, RealtimeAgent, RunContext, find_handoff, find_tool
-from ...agents.guardrails import GuardrailChecker, GuardrailTrip
+from ...agents.guardrails import GuardrailChecker
 from ...protocol import client_events as ce
 from ...tools.function_tool import ToolContext, ToolTimeoutError
 from .. import events as ev
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 class ToolCallsMixin:
-    """The tool, handoff and guardrail part of the session state machine."""
+    """The tool and handoff part of the session state machine."""
 
     # The state and steps of SessionCore this part uses (the core sets and defines them).
     agent: RealtimeAgent
@@ -38,13 +38,11 @@ class ToolCallsMixin:
     advertised_tools: frozenset[str]
     running_tools: dict[str, ToolContext]
     tool_calls: dict[str, tuple[str, str]]
-    tripped_responses: set[str]
 
     if TYPE_CHECKING:
         def send(self, frame: dict[str, Any]) -> Send: ...
         def session_update(self) -> Send: ...
         def request_response(self) -> list[Effect]: ...
-        def truncate_audio(self, reason: ev.InterruptReason) -> list[Effect]: ...
 
     # ------------------------------------------------------------------ tools
     def on_function_call(self, call_id: str, name: str, arguments: str) -> list[Effect]:
@@ -130,22 +128,4 @@ class ToolCallsMixin:
         ]
         output = f"Handoff complete. You are now connected to {target.name}."
         return effects + self.on_tool_done(call_id, name, arguments, output, ok=True)
-
-    # ------------------------------------------------------------------ guardrails
-    def on_guardrail_trips(self, trips: list[GuardrailTrip]) -> list[Effect]:
-        """A guardrail tripped: cancel the response, emit the event, tell the model."""
-        effects: list[Effect] = []
-        for trip in trips:
-            if trip.response_id in self.tripped_responses:
-                continue
-            self.tripped_responses.add(trip.response_id)
-            effects.append(self.send(ce.response_cancel()))
-            effects.extend(self.truncate_audio("guardrail"))
-            effects.append(Emit(ev.GuardrailTrippedEvent(
-                guardrail_name=trip.guardrail_name, response_id=trip.response_id,
-                text=trip.text, info=trip.info)))
-            note = f"The previous response was stopped by the output guardrail " \
-                   f"'{trip.guardrail_name}'" + (f": {trip.info}" if trip.info else ".")
-            effects.append(self.send(ce.conversation_item_create(ce.system_text_item(note))))
-        return effects
 
