@@ -59,7 +59,7 @@ def capture_snapshot(state: SessionState, session_id: str, sequence: int) -> Ses
             if isinstance(wire_item, dict) and kind == "conversation.item.create" else f"#{n}"
         if key not in kept_ids:
             pending.setdefault(str(key), clean)
-    handled = core.handled_calls - set(core.running_tools) - unanswered
+    handled = core.tool_calls.handled - set(core.tool_calls.running) - unanswered
     return SessionSnapshot(
         session_id=session_id,
         agent_name=core.agent.name,
@@ -79,14 +79,8 @@ def restore_snapshot(state: SessionState, snapshot: SessionSnapshot,
     core = state.core
     if core.connections or core.connected:
         raise SnapshotError("a snapshot can only be restored before the session connects")
-    core.agent = find_agent(root, snapshot.agent_name)
-    core.overrides = decode_settings(snapshot.settings)
-    for item in snapshot.items:
-        core.history.upsert(item)
-    core.handled_calls.update(snapshot.handled_calls)
-    # the snapshot's session had a connection before: the first one here restores
-    core.connections = 1
-    core.responses.owe(snapshot.response_owed)
+    core.seed(find_agent(root, snapshot.agent_name), decode_settings(snapshot.settings),
+              snapshot.items, snapshot.handled_calls, snapshot.response_owed)
     for frame in snapshot.pending:
         state.outbox.append(core.send(dict(frame)).frame)
 

@@ -1,8 +1,9 @@
 """How each GA server event changes the session and which session events it produces.
 
-Part of the sans-I/O core: handlers read the typed server event (fields named as on the wire)
-and return effects. Dispatch is a dict lookup on the event's class (on the wire type for
-anything else, e.g. a subclass).
+Part of the sans-I/O core: handlers read the typed server event (fields named as on the wire),
+tell the core's state objects (responses, audio output, conversation, tool calls, journal) what
+happened through their methods, and return effects. Dispatch is a dict lookup on the event's
+class (on the wire type for anything else, e.g. a subclass).
 """
 
 from __future__ import annotations
@@ -182,7 +183,8 @@ class ServerEventMapper:
             effects.append(error("function_call item without call_id or name", "protocol",
                                  code="invalid_item", response_id=_str(event.response_id)))
             return effects
-        return effects + self.core.on_function_call(call_id, name, _str(item.arguments) or "")
+        return effects + core.tool_calls.on_function_call(call_id, name,
+                                                          _str(item.arguments) or "")
 
     # -------------------------------------------------------------- audio and text
     def on_audio_delta(self, event: Any) -> list[Effect]:

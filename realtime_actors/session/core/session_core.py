@@ -2,7 +2,10 @@
 
 :class:`SessionCore` takes user commands and parsed server events and returns *effects*
 (frames to send, events to emit, tools to run). The :class:`~realtime_actors.session.actor.
-SessionActor` is a thin shell that carries the effects out.
+SessionActor` is a thin shell that carries the effects out. The core composes small state
+objects, each owning its fields: the responses (:class:`ResponseTracker`), the output audio
+(:class:`AudioOutput`), the tool calls (:class:`ToolCalls`), the conversation
+(:class:`Conversation`) and the input audio journal (:class:`InputAudioJournal`).
 """
 
 from __future__ import annotations
@@ -20,24 +23,23 @@ from ...protocol import client_events as ce
 from ...protocol.audio_config import AudioFormat
 from ...protocol.server_events_misc import ServerErrorEvent
 from ...protocol.session_config import UNSET, SessionModelSettings
-from ...tools.function_tool import ToolContext
 from .. import events as ev
 from ..run_config import RunConfig
 from .audio_output import AudioOutput
 from .conversation import Conversation
 from .effects import CancelTools, Effect, Emit, Send
 from .events_map import ServerEventMapper
-from .history import History
+from .history import History, HistoryItem
 from .input_journal import InputAudioJournal
 from .responses import ResponseTracker
-from .settings import effective_settings, server_creates_responses
-from .tool_calls import ToolCallsMixin
+from .settings import effective_settings, server_creates_responses, without_agent_scoped
+from .tool_calls import ToolCalls
 from .user_code import events_call_user_code, settings_call_user_code
 
 logger = logging.getLogger(__name__)
 
 
-class SessionCore(ToolCallsMixin):
+class SessionCore:
     """All state of one realtime session. Every method returns the effects to carry out."""
 
     def __init__(
@@ -52,24 +54,19 @@ class SessionCore(ToolCallsMixin):
         self.run_config = run_config
         self.context = RunContext(context=run_config.context)
         self.overrides = SessionModelSettings()
-        self.conversation = Conversation()
-        self.responses = ResponseTracker()
-        self.audio = AudioOutput(clock, playback_tracker)
-        guardrails = tuple(run_config.output_guardrails) + tuple(agent.output_guardrails)
-        self.guardrails = GuardrailChecker(
-            guardrails, debounce_chars=run_config.guardrail_debounce_chars
-        )
+        self.guardrails = self._guardrails_of(agent)
         self.connected = False
         self.closed = False
-        self.handled_calls: set[str] = set()
-        self.running_tools: dict[str, ToolContext] = {}
-        self.tool_calls: dict[str, tuple[str, str]] = {}
         self.configured = False
         self.advertised_tools: frozenset[str] = frozenset()
         """Tool names of the last ``session.update``: a handoff the model calls must be one."""
         self.connections = 0
         """How many connections this session has opened (more than one after a reconnect)."""
         self.expiring = False
+        self.responses = ResponseTracker()
+        self.audio = AudioOutput(clock, playback_tracker)
+        self.conversation = Conversation()
+        self.tool_calls = ToolCalls(self, self.conversation)
         self.journal = InputAudioJournal(run_config.replay_audio_limit)
         """Input audio the server has not acknowledged yet (replayed after a drop)."""
         self._ids = itertools.count(1)
@@ -130,6 +127,32 @@ class SessionCore(ToolCallsMixin):
         if self.responses.request(event_id):
             return [Send(ce.response_create(event_id=event_id))]
         return []
+
+    def switch_agent(self, target: RealtimeAgent) -> Send:
+        """A handoff: ``target`` becomes the agent, with its guardrails and without the
+        agent-scoped overrides; returns its ``session.update``."""
+        self.agent = target
+        self.overrides = without_agent_scoped(self.overrides)
+        self.guardrails = self._guardrails_of(target)
+        return self.session_update()
+
+    def _guardrails_of(self, agent: RealtimeAgent) -> GuardrailChecker:
+        config = self.run_config
+        return GuardrailChecker(tuple(config.output_guardrails) + tuple(agent.output_guardrails),
+                                debounce_chars=config.guardrail_debounce_chars)
+
+    def seed(self, agent: RealtimeAgent, overrides: SessionModelSettings,
+             items: Iterable[HistoryItem], handled_calls: Iterable[str],
+             response_owed: bool) -> None:
+        """Take over a previous session's state before the first connection, which then
+        restores the conversation like a reconnect does."""
+        self.agent = agent
+        self.overrides = overrides
+        for item in items:
+            self.history.upsert(item)
+        self.tool_calls.restore_handled(handled_calls)
+        self.connections = 1  # that session had a connection before: the next one restores
+        self.responses.owe(response_owed)
 
     # ------------------------------------------------------------------ user code
     def settings_call_user_code(self) -> bool:
@@ -280,11 +303,19 @@ class SessionCore(ToolCallsMixin):
     def close(self) -> list[Effect]:
         """Stop everything the session runs."""
         self.closed = True
-        for ctx in self.running_tools.values():
-            ctx.cancelled.set()
+        self.tool_calls.cancel()
         return [CancelTools()]
 
-    # ------------------------------------------------------------------ guardrails
+    # ------------------------------------------------------------------ tools, guardrails
+    def on_tool_outcome(self, call_id: str, output: str, ok: bool,
+                        error: BaseException | None = None) -> list[Effect]:
+        """The executor finished a call we started (a failure is also an ErrorEvent)."""
+        return self.tool_calls.on_outcome(call_id, output, ok, error)
+
+    def abandon_tools(self, reason: str) -> list[Effect]:
+        """Answer every running tool call with an error (its worker is gone)."""
+        return self.tool_calls.abandon(reason)
+
     def on_guardrail_trips(self, trips: list[GuardrailTrip]) -> list[Effect]:
         """A guardrail tripped: cancel the response, emit the event, tell the model."""
         effects: list[Effect] = []
