@@ -33,11 +33,11 @@ def capture_snapshot(state: SessionState, session_id: str, sequence: int) -> Ses
     core = state.core
     items = core.history.snapshot()
     answered = {i.call_id for i in items if i.type == "function_call_output"}
-    owed = bool(core.resume_response or core.response_lost())
+    owed = bool(core.responses.resume or core.responses.lost())
     kept: list[HistoryItem] = []
     unanswered: set[str] = set()
     for item in items:
-        if item.item_id in core.cut_items or item.status == "in_progress":
+        if item.item_id in core.conversation.cut_items or item.status == "in_progress":
             owed = True
         elif item.type == "function_call" and item.call_id not in answered:
             unanswered.add(item.call_id or "")
@@ -46,7 +46,7 @@ def capture_snapshot(state: SessionState, session_id: str, sequence: int) -> Ses
             kept.append(item)
     kept_ids = {item.item_id for item in kept}
     pending: dict[str, dict[str, Any]] = {}
-    frames = [*core.unconfirmed.values(), *state.outbox]
+    frames = [*core.conversation.unconfirmed.values(), *state.outbox]
     for n, frame in enumerate(frames):
         kind = frame.get("type")
         if kind == "response.create":
@@ -59,7 +59,7 @@ def capture_snapshot(state: SessionState, session_id: str, sequence: int) -> Ses
             if isinstance(wire_item, dict) and kind == "conversation.item.create" else f"#{n}"
         if key not in kept_ids:
             pending.setdefault(str(key), clean)
-    handled = core.handled_calls - set(core.running_tools) - unanswered
+    handled = core.tool_calls.handled - set(core.tool_calls.running) - unanswered
     return SessionSnapshot(
         session_id=session_id,
         agent_name=core.agent.name,
@@ -79,14 +79,8 @@ def restore_snapshot(state: SessionState, snapshot: SessionSnapshot,
     core = state.core
     if core.connections or core.connected:
         raise SnapshotError("a snapshot can only be restored before the session connects")
-    core.agent = find_agent(root, snapshot.agent_name)
-    core.overrides = decode_settings(snapshot.settings)
-    for item in snapshot.items:
-        core.history.upsert(item)
-    core.handled_calls.update(snapshot.handled_calls)
-    # the snapshot's session had a connection before: the first one here restores
-    core.connections = 1
-    core.resume_response = snapshot.response_owed
+    core.seed(find_agent(root, snapshot.agent_name), decode_settings(snapshot.settings),
+              snapshot.items, snapshot.handled_calls, snapshot.response_owed)
     for frame in snapshot.pending:
         state.outbox.append(core.send(dict(frame)).frame)
 

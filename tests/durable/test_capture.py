@@ -42,8 +42,8 @@ def test_capture_keeps_complete_items_and_leaves_out_unfinished_work() -> None:
     core.history.upsert(item("f2", type="function_call", call_id="running", name="t",
                              arguments="{}"))
     core.history.upsert(item("a2", role="assistant", transcript="half", status="in_progress"))
-    core.handled_calls.update({"done", "running"})
-    core.running_tools["running"] = ToolContext(call_id="running", tool_name="t",
+    core.tool_calls.handled.update({"done", "running"})
+    core.tool_calls.running["running"] = ToolContext(call_id="running", tool_name="t",
                                                 agent_name="A")
     core.update_session(rt.SessionModelSettings(voice="verse"))
     snapshot = capture_snapshot(state, "s1", 3)
@@ -73,14 +73,14 @@ def test_restore_makes_the_first_connection_restore_the_conversation() -> None:
     source = new_state(root)
     source.core.history.upsert(item("u1", role="user", text="my name is Ada"))
     source.core.agent = support
-    source.core.handled_calls.add("c9")
+    source.core.tool_calls.handled.add("c9")
     source.outbox.extend(e.frame for e in source.core.send_message("and I like tea"))
     snapshot = capture_snapshot(source, "s1", 1)
 
     target = new_state(root)
     restore_snapshot(target, snapshot, root)
     assert target.core.agent is support
-    assert "c9" in target.core.handled_calls
+    assert "c9" in target.core.tool_calls.handled
     effects = target.core.on_connected(
         queued_item_ids={f["item"]["id"] for f in target.outbox})
     frames = [e.frame for e in effects if hasattr(e, "frame")]
@@ -88,7 +88,7 @@ def test_restore_makes_the_first_connection_restore_the_conversation() -> None:
     created = [f["item"] for f in frames if f["type"] == "conversation.item.create"]
     assert [i["id"] for i in created] == ["u1"]  # restored with its id
     assert [f["type"] for f in target.outbox] == ["conversation.item.create"]
-    assert target.core.on_function_call("c9", "t", "{}") == []  # never run twice
+    assert target.core.tool_calls.on_function_call("c9", "t", "{}") == []  # never run twice
 
 
 def test_restore_refuses_a_started_session_and_an_unknown_agent() -> None:

@@ -16,13 +16,13 @@ def test_the_estimator_follows_the_output_format_of_the_session_update(
     core = SessionCore(rt.agent("Phone"), rt.RunConfig(model_settings=settings),
                        clock=lambda: 0.0)
     core.session_update()
-    core.estimator.add_delta("item_1", 0, 800, 0.0)
-    assert core.estimator.delivered_ms() == ms
+    core.audio.estimator.add_delta("item_1", 0, 800, 0.0)
+    assert core.audio.estimator.delivered_ms() == ms
 
 
 def test_an_override_to_pcmu_applies_from_the_next_update() -> None:
     core = SessionCore(rt.agent("Phone"), rt.RunConfig(), clock=lambda: 0.0)
     core.on_connected()
     core.update_session(rt.SessionModelSettings(output_audio_format="audio/pcmu"))
-    core.estimator.add_delta("item_1", 0, 800, 0.0)
-    assert core.estimator.delivered_ms() == 100
+    core.audio.estimator.add_delta("item_1", 0, 800, 0.0)
+    assert core.audio.estimator.delivered_ms() == 100

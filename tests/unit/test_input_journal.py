@@ -169,7 +169,7 @@ def test_a_complete_call_is_kept_and_its_response_not_redone() -> None:
                             "output_index": 0, "item": CALL})
     assert [e.call_id for e in effects if isinstance(e, RunTool)] == ["call_1"]
     core.on_disconnected()
-    assert not core.resume_response  # the tool's output asks for the next response
+    assert not core.responses.resume  # the tool's output asks for the next response
     restored = frames(core.on_connected())
     assert [f["item"]["type"] for f in restored
             if f["type"] == "conversation.item.create"] == ["message", "function_call"]
@@ -187,7 +187,7 @@ def test_a_call_cut_mid_way_is_dropped_and_its_response_redone() -> None:
     core = make_core()
     _start_response(core)
     core.on_disconnected()
-    assert core.resume_response
+    assert core.responses.resume
     restored = frames(core.on_connected())
     assert [f["item"]["type"] for f in restored
             if f["type"] == "conversation.item.create"] == ["message"]

@@ -154,7 +154,7 @@ def test_disabled_handoff_called_anyway_is_refused() -> None:
     core = make_core(greeter)
     core.on_connected()
     name = rt.handoff(support).tool_name
-    effects = core.on_function_call("call_1", name, "{}")
+    effects = core.tool_calls.on_function_call("call_1", name, "{}")
     runs = [e for e in effects if isinstance(e, RunTool)]
     assert len(runs) == 1 and runs[0].tool is None  # answered as an unknown tool
     assert core.agent is greeter
@@ -164,5 +164,5 @@ def test_enabled_handoff_is_honoured() -> None:
     support = rt.agent("Support")
     core = make_core(rt.agent("Greeter", handoffs=[support]))
     core.on_connected()
-    core.on_function_call("call_1", rt.handoff(support).tool_name, "{}")
+    core.tool_calls.on_function_call("call_1", rt.handoff(support).tool_name, "{}")
     assert core.agent is support

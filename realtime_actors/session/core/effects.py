@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 
 from ...tools.function_tool import AnyFunctionTool, ToolContext
-from ..events import SessionEvent
+from .. import events as ev
 
 
 @attrs.frozen
@@ -21,7 +21,7 @@ class Send:
 class Emit:
     """Tell subscribers a session event."""
 
-    event: SessionEvent
+    event: ev.SessionEvent
 
 
 @attrs.frozen
@@ -41,3 +41,8 @@ class CancelTools:
 
 
 Effect = Send | Emit | RunTool | CancelTools
+
+
+def error(message: str, source: ev.ErrorSource, **fields: Any) -> Emit:
+    """An ``ErrorEvent`` to emit."""
+    return Emit(ev.ErrorEvent(message=message, source=source, **fields))

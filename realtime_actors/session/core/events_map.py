@@ -1,8 +1,9 @@
 """How each GA server event changes the session and which session events it produces.
 
-Part of the sans-I/O core: handlers read the typed server event (fields named as on the wire)
-and return effects. Dispatch is a dict lookup on the event's class (on the wire type for
-anything else, e.g. a subclass).
+Part of the sans-I/O core: handlers read the typed server event (fields named as on the wire),
+tell the core's state objects (responses, audio output, conversation, tool calls, journal) what
+happened through their methods, and return effects. Dispatch is a dict lookup on the event's
+class (on the wire type for anything else, e.g. a subclass).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ...errors import AudioFormatError
 from ...protocol.server_events_base import SERVER_EVENT_TYPES, UnknownServerEvent
 from .. import events as ev
-from .effects import Effect, Emit
+from .effects import Effect, Emit, error
 
 if TYPE_CHECKING:
     from .session_core import SessionCore
@@ -102,7 +103,7 @@ class ServerEventMapper:
         code = _str(getattr(err, "code", None))
         client_event_id = _str(getattr(err, "event_id", None))
         effects: list[Effect] = [
-            core.error(
+            error(
                 _str(getattr(err, "message", None)) or "server error",
                 "server",
                 code=code,
@@ -122,13 +123,9 @@ class ServerEventMapper:
         response = event.response
         response_id = _str(getattr(response, "id", None))
         in_default = getattr(response, "conversation_id", "auto") is not None
-        core.responses.on_created(response_id, in_default)
+        core.responses.on_created(response_id, in_default, core.agent)
         if not in_default:
             return []
-        core.unanswered_turn = False
-        if response_id:
-            core.response_agent[response_id] = core.agent
-            core.response_items[response_id] = {}
         return [Emit(ev.AgentStartEvent(agent=core.agent, response_id=response_id))]
 
     def on_response_done(self, event: Any) -> list[Effect]:
@@ -139,30 +136,28 @@ class ServerEventMapper:
         effects: list[Effect] = []
         if status == "failed":
             details = getattr(response, "status_details", None)
-            error = getattr(details, "error", None)
-            code = _str(getattr(error, "code", None))
-            message = _str(getattr(error, "message", None)) or (
+            err = getattr(details, "error", None)
+            code = _str(getattr(err, "code", None))
+            message = _str(getattr(err, "message", None)) or (
                 f"response failed ({code})" if code else "response failed"
             )
-            effects.append(core.error(message, "response", code=code,
-                                      type=_str(getattr(error, "type", None)),
-                                      response_id=response_id))
+            effects.append(error(message, "response", code=code,
+                                 type=_str(getattr(err, "type", None)),
+                                 response_id=response_id))
         if response_id is not None:
             core.guardrails.reset(response_id)
-            core.response_items.pop(response_id, None)
-        agent = core.response_agent.pop(response_id, None) if response_id else None
-        if agent is not None or response_id is None:
-            effects.append(Emit(ev.AgentEndEvent(agent=agent or core.agent, response_id=response_id,
+        ended = core.responses.on_done(response_id)
+        if ended.agent is not None or response_id is None:
+            effects.append(Emit(ev.AgentEndEvent(agent=ended.agent or core.agent,
+                                                 response_id=response_id,
                                                  status=ev.response_status(status))))
-        if core.responses.on_done(response_id):
+        if ended.send_deferred:
             effects.extend(core.request_response())
         return effects
 
     def on_output_item_added(self, event: Any) -> list[Effect]:
-        items = self.core.response_items.get(_str(event.response_id) or "")
-        item_id = _str(getattr(event.item, "id", None))
-        if items is not None and item_id is not None:
-            items.setdefault(item_id, False)
+        self.core.responses.item_added(_str(event.response_id),
+                                       _str(getattr(event.item, "id", None)))
         return []
 
     def on_output_item_done(self, event: Any) -> list[Effect]:
@@ -175,10 +170,8 @@ class ServerEventMapper:
         effects: list[Effect] = []
         item_id = _str(getattr(item, "id", None))
         if status in (None, "completed") and item_id is not None:
-            items = core.response_items.get(_str(event.response_id) or "")
-            if items is not None:
-                items[item_id] = True
-            effects = core.upsert_item(getattr(item, "raw", None))
+            core.responses.item_done(_str(event.response_id), item_id)
+            effects = core.conversation.upsert(getattr(item, "raw", None))
         if getattr(item, "type", None) != "function_call":
             return effects
         if status not in (None, "completed"):
@@ -187,11 +180,11 @@ class ServerEventMapper:
         if not call_id or not name:
             logger.warning("function_call item %s without call_id or name: not run",
                            _str(getattr(item, "id", None)))
-            effects.append(self.core.error("function_call item without call_id or name",
-                                           "protocol", code="invalid_item",
-                                           response_id=_str(event.response_id)))
+            effects.append(error("function_call item without call_id or name", "protocol",
+                                 code="invalid_item", response_id=_str(event.response_id)))
             return effects
-        return effects + self.core.on_function_call(call_id, name, _str(item.arguments) or "")
+        return effects + core.tool_calls.on_function_call(call_id, name,
+                                                          _str(item.arguments) or "")
 
     # -------------------------------------------------------------- audio and text
     def on_audio_delta(self, event: Any) -> list[Effect]:
@@ -210,23 +203,17 @@ class ServerEventMapper:
             except AudioFormatError as exc:
                 logger.warning("dropping output audio delta of item %s (response %s): %s",
                                event.item_id, event.response_id, exc)
-                return [core.error(f"invalid audio delta: {exc}", "protocol",
-                                   code="invalid_audio", response_id=_str(event.response_id))]
+                return [error(f"invalid audio delta: {exc}", "protocol",
+                              code="invalid_audio", response_id=_str(event.response_id))]
         item_id, index = event.item_id, event.content_index or 0
-        key = (item_id, index)
-        if core.audio_item != key:
-            if event.response_id in core.tripped_responses:
-                return []
-            core.audio_item = key
-            core.audio_done = False
-        core.estimator.add_delta(item_id, index, len(data), core.clock())
+        if not core.audio.delta(item_id, index, len(data), event.response_id,
+                                core.responses.tripped):
+            return []
         return [Emit(ev.AudioEvent(data=data, item_id=item_id, content_index=index,
                                    response_id=_str(event.response_id)))]
 
     def on_audio_done(self, event: Any) -> list[Effect]:
-        core = self.core
-        if core.audio_item == (event.item_id, event.content_index or 0):
-            core.audio_done = True
+        self.core.audio.ended(event.item_id, event.content_index or 0)
         return [Emit(ev.AudioEndEvent(item_id=event.item_id,
                                       content_index=event.content_index or 0,
                                       response_id=_str(event.response_id)))]
@@ -246,7 +233,7 @@ class ServerEventMapper:
     def _guard(self, event: Any) -> list[Effect]:
         core = self.core
         response_id = _str(event.response_id)
-        if response_id is None or response_id in core.tripped_responses:
+        if response_id is None or response_id in core.responses.tripped:
             return []
         return core.on_guardrail_trips(core.guardrails.feed(response_id, event.delta or ""))
 
@@ -258,10 +245,9 @@ class ServerEventMapper:
         field = "text" if event.type == "response.output_text.done" else "transcript"
         effects: list[Effect] = [Emit(ev.TranscriptCompletedEvent(
             item_id=event.item_id, transcript=text, role="assistant"))]
-        if core.history.update(event.item_id, **{field: text}) is not None:
-            effects.append(Emit(ev.HistoryUpdatedEvent(history=core.history.snapshot())))
+        effects += core.conversation.update(event.item_id, **{field: text})
         response_id = _str(event.response_id)
-        if response_id is not None and response_id not in core.tripped_responses:
+        if response_id is not None and response_id not in core.responses.tripped:
             effects.extend(core.on_guardrail_trips(core.guardrails.finish(response_id)))
         return effects
 
@@ -269,20 +255,14 @@ class ServerEventMapper:
     def on_item(self, event: Any) -> list[Effect]:
         item = getattr(event, "item", None)
         raw = getattr(item, "raw", None)
-        return self.core.upsert_item(raw, _str(getattr(event, "previous_item_id", None)))
+        return self.core.conversation.upsert(raw, _str(getattr(event, "previous_item_id", None)))
 
     def on_item_deleted(self, event: Any) -> list[Effect]:
-        core = self.core
-        core.journal.transcript_known(event.item_id)
-        if core.history.delete(event.item_id):
-            return [Emit(ev.HistoryUpdatedEvent(history=core.history.snapshot()))]
-        return []
+        self.core.journal.transcript_known(event.item_id)
+        return self.core.conversation.delete(event.item_id)
 
     def on_item_truncated(self, event: Any) -> list[Effect]:
-        core = self.core
-        if core.history.update(event.item_id, truncated_at_ms=event.audio_end_ms) is None:
-            return []
-        return [Emit(ev.HistoryUpdatedEvent(history=core.history.snapshot()))]
+        return self.core.conversation.update(event.item_id, truncated_at_ms=event.audio_end_ms)
 
     def on_input_delta(self, event: Any) -> list[Effect]:
         return [Emit(ev.TranscriptDeltaEvent(item_id=event.item_id, delta=event.delta or "",
@@ -295,13 +275,11 @@ class ServerEventMapper:
             core.journal.transcript_known(event.item_id)
         effects: list[Effect] = [Emit(ev.TranscriptCompletedEvent(
             item_id=event.item_id, transcript=transcript, role="user"))]
-        if core.history.update(event.item_id, transcript=transcript) is not None:
-            effects.append(Emit(ev.HistoryUpdatedEvent(history=core.history.snapshot())))
-        return effects
+        return effects + core.conversation.update(event.item_id, transcript=transcript)
 
     def on_input_failed(self, event: Any) -> list[Effect]:
         err = event.error
-        return [self.core.error(
+        return [error(
             _str(getattr(err, "message", None)) or "input audio transcription failed",
             "transcription", code=_str(getattr(err, "code", None)),
             type=_str(getattr(err, "type", None)))]
@@ -319,7 +297,7 @@ class ServerEventMapper:
     def on_committed(self, event: Any) -> list[Effect]:
         core = self.core
         if core.journal.committed(event.item_id) and core.server_creates_responses():
-            core.unanswered_turn = True  # server VAD answers it: until then, a drop loses it
+            core.responses.turn_committed()  # server VAD answers it: until then, a drop loses it
         return []
 
     def on_timeout_triggered(self, event: Any) -> list[Effect]:

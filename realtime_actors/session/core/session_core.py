@@ -2,61 +2,44 @@
 
 :class:`SessionCore` takes user commands and parsed server events and returns *effects*
 (frames to send, events to emit, tools to run). The :class:`~realtime_actors.session.actor.
-SessionActor` is a thin shell that carries the effects out.
+SessionActor` is a thin shell that carries the effects out. The core composes small state
+objects, each owning its fields: the responses (:class:`ResponseTracker`), the output audio
+(:class:`AudioOutput`), the tool calls (:class:`ToolCalls`), the conversation
+(:class:`Conversation`) and the input audio journal (:class:`InputAudioJournal`).
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
-import attrs
-
-from ...agents.agent import (
-    Handoff,
-    RealtimeAgent,
-    RunContext,
-    all_tool_definitions,
-    find_handoff,
-    resolve_instructions,
-)
-from ...agents.guardrails import GuardrailChecker
-from ...audio.playback import AudioDeliveryEstimator, PlaybackTracker
+from ...agents.agent import RealtimeAgent, RunContext
+from ...agents.guardrails import GuardrailChecker, GuardrailTrip
+from ...audio.playback import PlaybackTracker
 from ...errors import AudioFormatError, ConfigError
 from ...protocol import client_events as ce
-from ...protocol import item_builders as ib
 from ...protocol.audio_config import AudioFormat
 from ...protocol.server_events_misc import ServerErrorEvent
-from ...protocol.server_events_response import (
-    ResponseDoneEvent,
-    ResponseOutputAudioTranscriptDeltaEvent,
-    ResponseOutputAudioTranscriptDoneEvent,
-    ResponseOutputItemDoneEvent,
-    ResponseOutputTextDeltaEvent,
-    ResponseOutputTextDoneEvent,
-)
 from ...protocol.session_config import UNSET, SessionModelSettings
-from ...tools.function_tool import ToolContext
-from ...transport.reconnect import restore_items
 from .. import events as ev
 from ..run_config import RunConfig
+from .audio_output import AudioOutput
+from .conversation import Conversation
 from .effects import CancelTools, Effect, Emit, Send
 from .events_map import ServerEventMapper
-from .history import History, item_from_wire
+from .history import History, HistoryItem
 from .input_journal import InputAudioJournal
 from .responses import ResponseTracker
-from .tool_calls import ToolCallsMixin
+from .settings import effective_settings, server_creates_responses, without_agent_scoped
+from .tool_calls import ToolCalls
+from .user_code import events_call_user_code, settings_call_user_code
 
 logger = logging.getLogger(__name__)
 
-_GUARDED_DELTAS = (ResponseOutputAudioTranscriptDeltaEvent, ResponseOutputTextDeltaEvent)
-_GUARDED_DONES = (ResponseOutputAudioTranscriptDoneEvent, ResponseOutputTextDoneEvent)
 
-
-class SessionCore(ToolCallsMixin):
+class SessionCore:
     """All state of one realtime session. Every method returns the effects to carry out."""
 
     def __init__(
@@ -71,45 +54,28 @@ class SessionCore(ToolCallsMixin):
         self.run_config = run_config
         self.context = RunContext(context=run_config.context)
         self.overrides = SessionModelSettings()
-        self.history = History()
-        self.responses = ResponseTracker()
-        self.playback_tracker = playback_tracker
-        self.estimator = AudioDeliveryEstimator()
-        self.clock = clock
-        guardrails = tuple(run_config.output_guardrails) + tuple(agent.output_guardrails)
-        self.guardrails = GuardrailChecker(
-            guardrails, debounce_chars=run_config.guardrail_debounce_chars
-        )
+        self.guardrails = self._guardrails_of(agent)
         self.connected = False
         self.closed = False
-        self.audio_item: tuple[str, int] | None = None
-        """(item_id, content_index) of the output audio being delivered, until interrupted."""
-        self.audio_done = True
-        self.tripped_responses: set[str] = set()
-        self.handled_calls: set[str] = set()
-        self.running_tools: dict[str, ToolContext] = {}
-        self.tool_calls: dict[str, tuple[str, str]] = {}
         self.configured = False
-        self.response_agent: dict[str, RealtimeAgent] = {}
         self.advertised_tools: frozenset[str] = frozenset()
         """Tool names of the last ``session.update``: a handoff the model calls must be one."""
         self.connections = 0
         """How many connections this session has opened (more than one after a reconnect)."""
-        self.unconfirmed: dict[str, dict[str, Any]] = {}
-        """Items we created that the server has not acknowledged yet, by item id: re-sent on
-        the next connection if the current one is lost first."""
-        self.cut_items: set[str] = set()
-        """Output items a dropped connection cut off: not restored (the response is redone)."""
-        self.resume_response = False
         self.expiring = False
+        self.responses = ResponseTracker()
+        self.audio = AudioOutput(clock, playback_tracker)
+        self.conversation = Conversation()
+        self.tool_calls = ToolCalls(self, self.conversation)
         self.journal = InputAudioJournal(run_config.replay_audio_limit)
         """Input audio the server has not acknowledged yet (replayed after a drop)."""
-        self.response_items: dict[str, dict[str, bool]] = {}
-        """Output items of each active response: item id -> arrived complete."""
-        self.unanswered_turn = False
-        """A committed user turn that server VAD will answer, and no response started yet."""
         self._ids = itertools.count(1)
         self._mapper = ServerEventMapper(self)
+
+    @property
+    def history(self) -> History:
+        """The conversation's history."""
+        return self.conversation.history
 
     # ------------------------------------------------------------------ helpers
     def next_event_id(self) -> str:
@@ -123,33 +89,13 @@ class SessionCore(ToolCallsMixin):
         acknowledges it, so a connection lost in between loses nothing.
         """
         frame.setdefault("event_id", self.next_event_id())
-        if frame.get("type") == "conversation.item.create" and isinstance(frame.get("item"), dict):
-            item = frame["item"] = dict(frame["item"])
-            item_id = item.setdefault("id", f"item_{uuid.uuid4().hex[:24]}")
-            self.unconfirmed[item_id] = frame
+        if frame.get("type") == "conversation.item.create":
+            self.conversation.track(frame)
         return Send(frame)
 
     def effective_settings(self) -> SessionModelSettings:
-        """Run config, then the current agent (instructions, tools), then user overrides.
-
-        A forced ``tool_choice`` naming a tool the current agent lacks (typically a handoff
-        tool forced for the first agent) is dropped with a warning rather than sent stale.
-        """
-        agent_part = SessionModelSettings(
-            instructions=resolve_instructions(self.agent, self.context),
-            tools=tuple(all_tool_definitions(self.agent, self.context)),
-        )
-        layers = [self.run_config.model_settings]
-        if isinstance(self.agent.model_settings, SessionModelSettings):
-            layers.append(self.agent.model_settings)
-        layers += [agent_part, self.overrides]
-        try:
-            return _merge_all(layers)
-        except ConfigError as exc:
-            if "tool_choice" not in str(exc):
-                raise
-            logger.warning("dropping tool_choice for agent %r: %s", self.agent.name, exc)
-            return _merge_all([attrs.evolve(layer, tool_choice=UNSET) for layer in layers])
+        """Run config, then the current agent (instructions, tools), then user overrides."""
+        return effective_settings(self.agent, self.context, self.run_config, self.overrides)
 
     def session_update(self) -> Send:
         """The ``session.update`` for the current agent and settings (``model`` only in the
@@ -158,7 +104,7 @@ class SessionCore(ToolCallsMixin):
         self.configured = True
         settings = self.effective_settings()
         self._configure_journal(settings)
-        self.follow_output_format(settings)
+        self.audio.follow_output_format(settings)
         tools = settings.tools if isinstance(settings.tools, tuple) else ()
         self.advertised_tools = frozenset(
             name for name in (getattr(t, "name", None) for t in tools) if isinstance(name, str))
@@ -182,51 +128,43 @@ class SessionCore(ToolCallsMixin):
             return [Send(ce.response_create(event_id=event_id))]
         return []
 
-    def error(self, message: str, source: ev.ErrorSource, **fields: Any) -> Emit:
-        """An ErrorEvent effect."""
-        return Emit(ev.ErrorEvent(message=message, source=source, **fields))
+    def switch_agent(self, target: RealtimeAgent) -> Send:
+        """A handoff: ``target`` becomes the agent, with its guardrails and without the
+        agent-scoped overrides; returns its ``session.update``."""
+        self.agent = target
+        self.overrides = without_agent_scoped(self.overrides)
+        self.guardrails = self._guardrails_of(target)
+        return self.session_update()
+
+    def _guardrails_of(self, agent: RealtimeAgent) -> GuardrailChecker:
+        config = self.run_config
+        return GuardrailChecker(tuple(config.output_guardrails) + tuple(agent.output_guardrails),
+                                debounce_chars=config.guardrail_debounce_chars)
+
+    def seed(self, agent: RealtimeAgent, overrides: SessionModelSettings,
+             items: Iterable[HistoryItem], handled_calls: Iterable[str],
+             response_owed: bool) -> None:
+        """Take over a previous session's state before the first connection, which then
+        restores the conversation like a reconnect does."""
+        self.agent = agent
+        self.overrides = overrides
+        for item in items:
+            self.history.upsert(item)
+        self.tool_calls.restore_handled(handled_calls)
+        self.connections = 1  # that session had a connection before: the next one restores
+        self.responses.owe(response_owed)
 
     # ------------------------------------------------------------------ user code
     def settings_call_user_code(self) -> bool:
-        """Whether :meth:`session_update` calls user code: the agent's dynamic instructions
-        or a handoff's ``is_enabled`` callable."""
-        agent = self.agent
-        return callable(agent.instructions) or any(
-            isinstance(h, Handoff) and not isinstance(h.is_enabled, bool)
-            for h in agent.handoffs)
+        """Whether :meth:`session_update` calls user code (dynamic instructions or handoffs)."""
+        return settings_call_user_code(self.agent)
 
     def events_call_user_code(self, events: Iterable[Any]) -> bool:
-        """Whether handling these server events, in order, may call user code: an output
-        guardrail that falls due on assistant text, or a handoff (its callbacks, its lazy
-        target, the next agent's dynamic settings) on a completed function call. Pure and
-        cheap: the session actor asks it for every batch to decide where it is handled."""
-        grown: dict[str, int] = {}
-        reset = False  # a response.done earlier in the batch resets the guardrails' state
-        for event in events:
-            kind = type(event)
-            if kind is ResponseDoneEvent:
-                reset = True
-            elif kind in _GUARDED_DELTAS or kind in _GUARDED_DONES:
-                response_id = event.response_id
-                if not isinstance(response_id, str) or response_id in self.tripped_responses:
-                    continue
-                if reset and self.guardrails.guardrails:
-                    return True  # (rare: not worth predicting exactly)
-                if kind in _GUARDED_DONES:
-                    due = self.guardrails.check_due(response_id, grown.get(response_id, 0),
-                                                    final=True)
-                else:
-                    grown[response_id] = grown.get(response_id, 0) + len(event.delta or "")
-                    due = self.guardrails.check_due(response_id, grown[response_id])
-                if due:
-                    return True
-            elif kind is ResponseOutputItemDoneEvent:
-                item = event.item
-                name = getattr(item, "name", None)
-                if (getattr(item, "type", None) == "function_call" and isinstance(name, str)
-                        and find_handoff(self.agent, name) is not None):
-                    return True
-        return False
+        """Whether handling these server events, in order, may call user code (a guardrail
+        falling due, a handoff). Pure and cheap: the session actor asks it for every batch to
+        decide where it is handled."""
+        return events_call_user_code(events, self.agent, self.guardrails,
+                                     self.responses.tripped)
 
     # ------------------------------------------------------------------ connection
     def on_connected(self, queued_item_ids: Collection[str | None] = (),
@@ -243,28 +181,7 @@ class SessionCore(ToolCallsMixin):
         if self.connections == 1:
             return effects
         journal = self.journal
-        # output items the drop cut mid-way are not part of the conversation any more (the
-        # response that carried them is redone)
-        dropped = [item_id for item_id in self.cut_items if self.history.delete(item_id)]
-        self.cut_items.clear()
-        if dropped:
-            effects.append(Emit(ev.HistoryUpdatedEvent(history=self.history.snapshot())))
-        restored = restore_items(self.history.snapshot(), audio=journal.turn_audio)
-        # committed turns the lost connection never confirmed with an item
-        restored += [ib.user_audio_item(audio, item_id=item_id)
-                     for item_id in journal.turn_audio_ids()
-                     if item_id not in self.history
-                     and (audio := journal.turn_audio(item_id)) is not None]
-        for item in restored:
-            effects.append(Send(ce.conversation_item_create(item,
-                                                            event_id=self.next_event_id())))
-        resent = 0
-        for item_id, frame in list(self.unconfirmed.items()):
-            if item_id in self.history:
-                del self.unconfirmed[item_id]  # restored above
-            elif item_id not in queued_item_ids:
-                effects.append(Send(dict(frame, event_id=self.next_event_id())))
-                resent += 1
+        effects += self.conversation.restore(journal, queued_item_ids, self.next_event_id)
         # the input audio the lost connection never acknowledged, before what is queued
         skip = frozenset(e for e in queued_event_ids if e is not None)
         replay_ids: list[str] = []
@@ -274,15 +191,14 @@ class SessionCore(ToolCallsMixin):
             effects.append(self.send(frame))
             replay_ids.append(frame["event_id"])
         journal.restart(skip, replay_ids)
-        logger.info("restored %d items, re-sent %d and replayed %d audio frames on "
-                    "connection %d", len(restored), resent, len(replay_ids), self.connections)
+        logger.info("replayed %d input audio frames on connection %d", len(replay_ids),
+                    self.connections)
         return effects
 
     def resume_after_restore(self) -> list[Effect]:
         """After the restore and the queued calls: redo the response the drop cut off, unless
         a queued call already asked for one."""
-        resume, self.resume_response = self.resume_response, False
-        if resume and not self.responses.busy:
+        if self.responses.take_resume() and not self.responses.busy:
             return self.request_response()
         return []
 
@@ -291,47 +207,17 @@ class SessionCore(ToolCallsMixin):
         reported as interrupted and (``resume``) redone on the next connection."""
         self.connected = False
         self.configured = False
-        effects: list[Effect] = []
-        for response_id in sorted(self.responses.active_ids):
-            agent = self.response_agent.pop(response_id, None) or self.agent
-            effects.append(Emit(ev.AgentEndEvent(agent=agent, response_id=response_id,
-                                                 status="interrupted")))
-        for item in self.history.snapshot():
-            if item.status == "in_progress":
-                self.cut_items.add(item.item_id)
-                self.history.update(item.item_id, status="incomplete")
-        if self.audio_item is not None and not self.audio_done:
-            item_id, index = self.audio_item
-            effects.append(
-                Emit(
-                    ev.AudioInterruptedEvent(
-                        item_id=item_id,
-                        content_index=index,
-                        audio_end_ms=int(self.estimator.played_ms(self.clock())),
-                        reason="disconnected",
-                    )
-                )
-            )
-        self.audio_item = None
-        self.audio_done = True
-        self.resume_response = resume and (self.response_lost() or self.resume_response)
-        self.responses.reset()
-        self.response_items.clear()
+        effects: list[Effect] = [
+            Emit(ev.AgentEndEvent(agent=agent or self.agent, response_id=response_id,
+                                  status="interrupted"))
+            for response_id, agent in self.responses.on_disconnected(resume)]
+        self.conversation.cut_off()
+        cut = self.audio.disconnected()
+        if cut is not None:
+            effects.append(Emit(ev.AudioInterruptedEvent(
+                item_id=cut.item_id, content_index=cut.content_index,
+                audio_end_ms=cut.audio_end_ms, reason="disconnected")))
         return effects
-
-    def response_lost(self) -> bool:
-        """Whether the drop lost a response the conversation still needs: one requested and
-        not started, one with an output item cut mid-way (or none yet), or the answer server
-        VAD owed a committed turn. A response whose items all arrived complete is kept as it
-        is (a function call among them is answered by its tool's output)."""
-        tracker = self.responses
-        if tracker.pending or tracker.create_in_flight is not None or self.unanswered_turn:
-            return True
-        for response_id in tracker.active_ids:
-            items = self.response_items.get(response_id)
-            if not items or not all(items.values()):
-                return True
-        return False
 
     # ------------------------------------------------------------------ user commands
     def send_message(self, message: str | Mapping[str, Any]) -> list[Effect]:
@@ -371,19 +257,9 @@ class SessionCore(ToolCallsMixin):
         return effects
 
     def server_creates_responses(self) -> bool:
-        """Whether server-side turn detection answers committed audio on its own (from the
-        settings layers that can set it: no dynamic instructions or tools are resolved, so
-        no user code runs)."""
-        layers = [self.run_config.model_settings]
-        if isinstance(self.agent.model_settings, SessionModelSettings):
-            layers.append(self.agent.model_settings)
-        turn = _merge_all([attrs.evolve(layer, tools=UNSET, tool_choice=UNSET)
-                           for layer in (*layers, self.overrides)]).turn_detection
-        if turn is None:
-            return False
-        if turn is UNSET:
-            return True  # the server default is server_vad with create_response
-        return turn.create_response is not False
+        """Whether server-side turn detection answers committed audio on its own (no user
+        code runs)."""
+        return server_creates_responses(self.agent, self.run_config, self.overrides)
 
     def send_raw_event(self, frame: Mapping[str, Any]) -> list[Effect]:
         """Any client event; a raw ``response.create`` goes through the deferral logic."""
@@ -414,39 +290,47 @@ class SessionCore(ToolCallsMixin):
 
     def truncate_audio(self, reason: ev.InterruptReason) -> list[Effect]:
         """Truncate the output audio being played, once, and emit AudioInterruptedEvent."""
-        if self.audio_item is None:
+        cut = self.audio.truncate()
+        if cut is None:
             return []
-        item_id, index = self.audio_item
-        self.audio_item = None
-        played = self.played_ms(item_id, index)
-        delivered = self.estimator.delivered_ms()
-        if self.audio_done and played >= delivered:
-            return []  # everything delivered was already played: nothing to cut
-        self.audio_done = True
         return [
-            self.send(ce.conversation_item_truncate(item_id, int(played), content_index=index)),
-            Emit(
-                ev.AudioInterruptedEvent(
-                    item_id=item_id, content_index=index, audio_end_ms=int(played), reason=reason
-                )
-            ),
+            self.send(ce.conversation_item_truncate(cut.item_id, cut.audio_end_ms,
+                                                    content_index=cut.content_index)),
+            Emit(ev.AudioInterruptedEvent(item_id=cut.item_id, content_index=cut.content_index,
+                                          audio_end_ms=cut.audio_end_ms, reason=reason)),
         ]
-
-    def played_ms(self, item_id: str, content_index: int) -> float:
-        """Playback position: the application's tracker if it reported this item, else an
-        estimate from the audio delivered and the time elapsed."""
-        if self.playback_tracker is not None:
-            state = self.playback_tracker.state()
-            if state is not None and state.item_id == item_id:
-                return min(state.played_ms, self.estimator.delivered_ms())
-        return self.estimator.played_ms(self.clock())
 
     def close(self) -> list[Effect]:
         """Stop everything the session runs."""
         self.closed = True
-        for ctx in self.running_tools.values():
-            ctx.cancelled.set()
+        self.tool_calls.cancel()
         return [CancelTools()]
+
+    # ------------------------------------------------------------------ tools, guardrails
+    def on_tool_outcome(self, call_id: str, output: str, ok: bool,
+                        error: BaseException | None = None) -> list[Effect]:
+        """The executor finished a call we started (a failure is also an ErrorEvent)."""
+        return self.tool_calls.on_outcome(call_id, output, ok, error)
+
+    def abandon_tools(self, reason: str) -> list[Effect]:
+        """Answer every running tool call with an error (its worker is gone)."""
+        return self.tool_calls.abandon(reason)
+
+    def on_guardrail_trips(self, trips: list[GuardrailTrip]) -> list[Effect]:
+        """A guardrail tripped: cancel the response, emit the event, tell the model."""
+        effects: list[Effect] = []
+        for trip in trips:
+            if not self.responses.trip(trip.response_id):
+                continue
+            effects.append(self.send(ce.response_cancel()))
+            effects.extend(self.truncate_audio("guardrail"))
+            effects.append(Emit(ev.GuardrailTrippedEvent(
+                guardrail_name=trip.guardrail_name, response_id=trip.response_id,
+                text=trip.text, info=trip.info)))
+            note = f"The previous response was stopped by the output guardrail " \
+                   f"'{trip.guardrail_name}'" + (f": {trip.info}" if trip.info else ".")
+            effects.append(self.send(ce.conversation_item_create(ce.system_text_item(note))))
+        return effects
 
     # ------------------------------------------------------------------ server events
     def on_server_event(self, event: Any) -> list[Effect]:
@@ -463,28 +347,3 @@ class SessionCore(ToolCallsMixin):
             effects.append(Emit(ev.RawModelEvent(event=event)))
         return effects
 
-    def upsert_item(self, wire_item: Mapping[str, Any] | None,
-                    previous_item_id: str | None = None) -> list[Effect]:
-        """Record a server item in the history and emit Added or Updated."""
-        if not isinstance(wire_item, Mapping):
-            return []
-        item = item_from_wire(wire_item)
-        if item is None:
-            return [self.error("conversation item without id or type", "protocol")]
-        self.unconfirmed.pop(item.item_id, None)
-        if self.history.upsert(item, previous_item_id):  # a new item is stored as given
-            return [Emit(ev.HistoryAddedEvent(item=item))]
-        return [Emit(ev.HistoryUpdatedEvent(history=self.history.snapshot()))]
-
-    def follow_output_format(self, settings: SessionModelSettings) -> None:
-        """Count delivered audio in the session's output format (``audio/pcmu`` is 8 bytes
-        per ms, not PCM16's 48), so truncation positions stay right in G.711 sessions."""
-        if settings.output_audio_format is not UNSET:
-            self.estimator.set_audio_format(settings.output_audio_format.to_wire())
-
-
-def _merge_all(layers: list[SessionModelSettings]) -> SessionModelSettings:
-    merged = layers[0]
-    for layer in layers[1:]:
-        merged = merged.merge(layer)
-    return merged
