@@ -138,6 +138,10 @@ def test_checkpoint_without_a_store_is_a_config_error(harness: Harness) -> None:
     session = start(harness)
     with pytest.raises(rt.ConfigError, match="store"):
         session.checkpoint()
+    # connected before the harness closes it (a close during the handshake leaves the
+    # connect thread to finish on its own, which the thread check may see)
+    session.wait_for(lambda e: isinstance(e, rt.ConnectionEvent) and e.status == "connected",
+                     timeout=10)
 
 
 def test_resume_with_an_unknown_agent_fails_before_connecting(harness: Harness) -> None:
